@@ -1,0 +1,65 @@
+// SPDX-License-Identifier: MIT
+//
+// Every difference between mbedTLS 2.28 LTS and 3.6 LTS that the library meets, in one place.
+// Nothing outside this file tests MBEDTLS_VERSION_MAJOR.
+#ifndef IAP_EMBEDDED_DETAIL_MBEDTLS_COMPAT_HPP
+#define IAP_EMBEDDED_DETAIL_MBEDTLS_COMPAT_HPP
+
+#include <mbedtls/version.h>
+
+#include <mbedtls/ctr_drbg.h>
+#include <mbedtls/md.h>
+#include <mbedtls/pk.h>
+
+#include <cstddef>
+
+#if MBEDTLS_VERSION_MAJOR < 2 || (MBEDTLS_VERSION_MAJOR == 2 && MBEDTLS_VERSION_MINOR < 28)
+#error "iap_embedded needs mbedTLS 2.28 or newer"
+#endif
+
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_PSA_CRYPTO_C)
+#include <psa/crypto.h>
+#endif
+
+// mbedTLS serialises the RSA public operation on one key with a mutex only when it was built with
+// MBEDTLS_THREADING_C (the operation caches a Montgomery constant in the key on first use).
+// Without it, the library locks around verification itself.
+#if defined(MBEDTLS_THREADING_C)
+#define IAP_EMBEDDED_DETAIL_LOCK_PK 0
+#else
+#define IAP_EMBEDDED_DETAIL_LOCK_PK 1
+#endif
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+namespace compat {
+
+/// mbedTLS 3 may route hashing and public-key operations through PSA, which must be initialised
+/// once per process; 2.28 has nothing to initialise. Returns an mbedTLS/PSA code, 0 on success.
+inline int crypto_init() noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3 && defined(MBEDTLS_PSA_CRYPTO_C)
+    static const int status = static_cast<int>(psa_crypto_init());
+    return status;
+#else
+    return 0;
+#endif
+}
+
+/// `mbedtls_pk_sign`: 3.x added the output buffer size.
+inline int pk_sign(mbedtls_pk_context* ctx, mbedtls_md_type_t md, const unsigned char* hash, std::size_t hash_len,
+                   unsigned char* sig, std::size_t sig_size, std::size_t* sig_len, mbedtls_ctr_drbg_context* drbg) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_sign(ctx, md, hash, hash_len, sig, sig_size, sig_len, mbedtls_ctr_drbg_random, drbg);
+#else
+    (void)sig_size;
+    return mbedtls_pk_sign(ctx, md, hash, hash_len, sig, sig_len, mbedtls_ctr_drbg_random, drbg);
+#endif
+}
+
+} // namespace compat
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_MBEDTLS_COMPAT_HPP

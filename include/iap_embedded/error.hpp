@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: MIT
+//
+// The error model: every failure is an `errc` inside a `std::error_code` of the "iap_embedded"
+// category, carried by `result<T>` together with a human explanation and, where the failure came
+// from mbedTLS, the raw mbedTLS return code. Nothing in the library throws.
+#ifndef IAP_EMBEDDED_ERROR_HPP
+#define IAP_EMBEDDED_ERROR_HPP
+
+#include "iap_embedded/config.hpp"
+
+#include <cassert>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+#include <variant>
+
+namespace iap_embedded {
+inline namespace v1 {
+
+/// Why a verification or an operation failed. Values start at 1 so that a default-constructed
+/// `std::error_code` never means an iap_embedded error.
+enum class errc {
+    /// The input is not what the store produces: bad base64, not JSON, a missing or mistyped field,
+    /// an empty signature (Google's static test products are unsigned), input too large.
+    malformed_input = 1,
+    /// The public key is not a usable RSA SubjectPublicKeyInfo (bad base64, bad DER, EC key,
+    /// size outside 1024..4096 bits).
+    malformed_key,
+    /// The signature does not verify against the key: the data was changed, signed by another key,
+    /// or signed with another algorithm.
+    signature_invalid,
+    /// The input asks for an algorithm this library does not accept (digest, key or signature type).
+    unsupported_algorithm,
+    /// The purchase is for another app: bundle id or package name differs from the expected one.
+    bundle_id_mismatch,
+    /// The receipt is for a store the verifier was not configured for.
+    store_not_configured,
+    /// mbedTLS failed for a reason unrelated to the input (for example, out of memory).
+    internal_error,
+};
+
+/// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
+constexpr std::string_view to_string(errc e) noexcept {
+    switch (e) {
+    case errc::malformed_input: return "malformed_input";
+    case errc::malformed_key: return "malformed_key";
+    case errc::signature_invalid: return "signature_invalid";
+    case errc::unsupported_algorithm: return "unsupported_algorithm";
+    case errc::bundle_id_mismatch: return "bundle_id_mismatch";
+    case errc::store_not_configured: return "store_not_configured";
+    case errc::internal_error: return "internal_error";
+    }
+    return "unknown_error";
+}
+
+namespace detail {
+class error_category_impl final : public std::error_category {
+public:
+    const char* name() const noexcept override { return "iap_embedded"; }
+    std::string message(int ev) const override {
+        switch (static_cast<errc>(ev)) {
+        case errc::malformed_input: return "the input is malformed";
+        case errc::malformed_key: return "the public key is malformed or unsupported";
+        case errc::signature_invalid: return "the signature does not verify";
+        case errc::unsupported_algorithm: return "the algorithm is not supported";
+        case errc::bundle_id_mismatch: return "the purchase belongs to another app";
+        case errc::store_not_configured: return "the verifier is not configured for this store";
+        case errc::internal_error: return "internal cryptographic failure";
+        }
+        return "unknown iap_embedded error";
+    }
+};
+} // namespace detail
+
+/// The "iap_embedded" error category.
+inline const std::error_category& error_category() noexcept {
+    static const detail::error_category_impl category;
+    return category;
+}
+
+/// Makes `errc` usable as a `std::error_code`.
+inline std::error_code make_error_code(errc e) noexcept {
+    return {static_cast<int>(e), error_category()};
+}
+
+/// A failure: the code, the raw mbedTLS return code when mbedTLS reported it (0 otherwise), and a
+/// sentence saying precisely what was wrong with this input.
+struct error_info {
+    std::error_code code;
+    int mbedtls_code = 0;
+    std::string detail;
+
+    /// The explanation, or the category's generic message when there is no detail.
+    std::string message() const { return detail.empty() ? code.message() : detail; }
+};
+
+/// Builds an `error` from a code and an explanation.
+inline error_info make_error(errc e, std::string detail, int mbedtls_code = 0) {
+    return error_info{make_error_code(e), mbedtls_code, std::move(detail)};
+}
+
+/// Either a value or an `error`. Check it before use: `value()` on an error is a programming
+/// error (asserted in debug builds), never an exception.
+template <class T>
+class [[nodiscard]] result {
+public:
+    using value_type = T;
+
+    result(const T& v) : state_(std::in_place_index<0>, v) {}
+    result(T&& v) : state_(std::in_place_index<0>, std::move(v)) {}
+    result(error_info e) : state_(std::in_place_index<1>, std::move(e)) {}
+    result(errc e, std::string detail = {}) : state_(std::in_place_index<1>, make_error(e, std::move(detail))) {}
+
+    bool has_value() const noexcept { return state_.index() == 0; }
+    explicit operator bool() const noexcept { return has_value(); }
+
+    T& value() & noexcept { assert(has_value()); return *std::get_if<0>(&state_); }
+    const T& value() const& noexcept { assert(has_value()); return *std::get_if<0>(&state_); }
+    T&& value() && noexcept { assert(has_value()); return std::move(*std::get_if<0>(&state_)); }
+    T& operator*() & noexcept { return value(); }
+    const T& operator*() const& noexcept { return value(); }
+    T* operator->() noexcept { return &value(); }
+    const T* operator->() const noexcept { return &value(); }
+
+    /// The error code; empty (`!ec`) when this holds a value.
+    std::error_code error_code() const noexcept {
+        auto e = std::get_if<1>(&state_);
+        return e ? e->code : std::error_code{};
+    }
+    /// The full error; only meaningful when `!has_value()`.
+    const error_info& error() const& noexcept { assert(!has_value()); return *std::get_if<1>(&state_); }
+    error_info&& error() && noexcept { assert(!has_value()); return std::move(*std::get_if<1>(&state_)); }
+    /// The raw mbedTLS return code behind the error, 0 if none.
+    int mbedtls_code() const noexcept {
+        auto e = std::get_if<1>(&state_);
+        return e ? e->mbedtls_code : 0;
+    }
+    /// The explanation of the error; empty when this holds a value.
+    std::string message() const {
+        auto e = std::get_if<1>(&state_);
+        return e ? e->message() : std::string{};
+    }
+
+private:
+    std::variant<T, error_info> state_;
+};
+
+/// `result` of an operation that produces nothing but success or an error.
+template <>
+class [[nodiscard]] result<void> {
+public:
+    using value_type = void;
+
+    result() noexcept = default;
+    result(error_info e) : error_(std::move(e)), failed_(true) {}
+    result(errc e, std::string detail = {}) : error_(make_error(e, std::move(detail))), failed_(true) {}
+
+    bool has_value() const noexcept { return !failed_; }
+    explicit operator bool() const noexcept { return has_value(); }
+    std::error_code error_code() const noexcept { return failed_ ? error_.code : std::error_code{}; }
+    const error_info& error() const& noexcept { assert(failed_); return error_; }
+    error_info&& error() && noexcept { assert(failed_); return std::move(error_); }
+    int mbedtls_code() const noexcept { return error_.mbedtls_code; }
+    std::string message() const { return failed_ ? error_.message() : std::string{}; }
+
+private:
+    error_info error_{};
+    bool failed_ = false;
+};
+
+} // namespace v1
+} // namespace iap_embedded
+
+namespace std {
+template <>
+struct is_error_code_enum<iap_embedded::errc> : true_type {};
+} // namespace std
+
+#endif // IAP_EMBEDDED_ERROR_HPP

@@ -1,0 +1,17 @@
+// SPDX-License-Identifier: MIT
+//
+// iap_embedded: verify in-app purchases inside the app, with no backend of its own.
+// This umbrella header brings in the whole public API.
+#ifndef IAP_EMBEDDED_IAP_EMBEDDED_HPP
+#define IAP_EMBEDDED_IAP_EMBEDDED_HPP
+
+#include "iap_embedded/version.hpp"
+#include "iap_embedded/config.hpp"
+#include "iap_embedded/error.hpp"
+#include "iap_embedded/purchase.hpp"
+#include "iap_embedded/base64.hpp"
+#include "iap_embedded/google_play.hpp"
+#include "iap_embedded/one_store.hpp"
+#include "iap_embedded/verifier.hpp"
+
+#endif // IAP_EMBEDDED_IAP_EMBEDDED_HPP
