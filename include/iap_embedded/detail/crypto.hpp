@@ -82,7 +82,9 @@ public:
 
     mbedtls_pk_context* get() noexcept { return &ctx_; }
     const mbedtls_pk_context* get() const noexcept { return &ctx_; }
-    std::size_t bits() const noexcept { return mbedtls_pk_get_bitlen(&ctx_); }
+    std::size_t bits() const noexcept {
+        return is_rsa() ? compat::rsa_modulus_bits(&ctx_) : mbedtls_pk_get_bitlen(&ctx_);
+    }
     bool is_rsa() const noexcept { return mbedtls_pk_get_type(&ctx_) == MBEDTLS_PK_RSA; }
 
     /// Runs `f(ctx)` with exclusive access where this mbedTLS build needs it (see compat header).

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 //
 // picojson, contained. The parse context below never lets picojson throw (non-finite numbers are
-// refused before picojson's throwing constructor can see them), refuses duplicate keys (two
+// refused before picojson's throwing constructor can see them; picojson ignores the context's
+// answer for numbers, so the refusal is flagged and checked after parsing), refuses duplicate keys (two
 // readers of one signed document must never see two different values), and bounds nesting.
 // Typed field readers turn a wrong type into `malformed_input` instead of picojson's assert.
 #ifndef IAP_EMBEDDED_DETAIL_JSON_HPP
@@ -24,15 +25,18 @@ namespace detail {
 
 class strict_json_context {
 public:
-    strict_json_context(picojson::value* out, std::size_t depth_left, bool* duplicate_key) noexcept
-        : out_(out), depth_left_(depth_left), duplicate_key_(duplicate_key) {}
+    strict_json_context(picojson::value* out, std::size_t depth_left, bool* duplicate_key, bool* non_finite) noexcept
+        : out_(out), depth_left_(depth_left), duplicate_key_(duplicate_key), non_finite_(non_finite) {}
     strict_json_context(const strict_json_context&) = delete;
     strict_json_context& operator=(const strict_json_context&) = delete;
 
     bool set_null() { *out_ = picojson::value(); return true; }
     bool set_bool(bool b) { *out_ = picojson::value(b); return true; }
     bool set_number(double f) {
-        if (!std::isfinite(f)) return false;
+        if (!std::isfinite(f)) {
+            *non_finite_ = true;
+            return false;
+        }
         *out_ = picojson::value(f);
         return true;
     }
@@ -49,7 +53,7 @@ public:
     bool parse_array_item(picojson::input<Iter>& in, std::size_t) {
         auto& items = out_->get<picojson::array>();
         items.emplace_back();
-        strict_json_context child(&items.back(), depth_left_, duplicate_key_);
+        strict_json_context child(&items.back(), depth_left_, duplicate_key_, non_finite_);
         return picojson::_parse(child, in);
     }
     bool parse_array_stop(std::size_t) { ++depth_left_; return true; }
@@ -61,7 +65,7 @@ public:
             *duplicate_key_ = true;
             return false;
         }
-        strict_json_context child(&members[key], depth_left_, duplicate_key_);
+        strict_json_context child(&members[key], depth_left_, duplicate_key_, non_finite_);
         return picojson::_parse(child, in);
     }
     bool parse_object_stop() { ++depth_left_; return true; }
@@ -77,18 +81,20 @@ private:
     picojson::value* out_;
     std::size_t depth_left_;
     bool* duplicate_key_;
+    bool* non_finite_;
 };
 
 /// Parses one JSON document; only whitespace may follow it.
 inline result<picojson::value> parse_json(std::string_view text) {
     picojson::value root;
     bool duplicate_key = false;
+    bool non_finite = false;
     bool parsed = false;
     picojson::input<const char*> in(text.data(), text.data() + text.size());
 #if IAP_EMBEDDED_HAS_EXCEPTIONS
     try {
 #endif
-        strict_json_context ctx(&root, IAP_EMBEDDED_MAX_JSON_DEPTH, &duplicate_key);
+        strict_json_context ctx(&root, IAP_EMBEDDED_MAX_JSON_DEPTH, &duplicate_key, &non_finite);
         parsed = picojson::_parse(ctx, in);
 #if IAP_EMBEDDED_HAS_EXCEPTIONS
     } catch (...) { // only std::bad_alloc can get here; keep it inside the library
@@ -96,6 +102,7 @@ inline result<picojson::value> parse_json(std::string_view text) {
     }
 #endif
     if (duplicate_key) return make_error(errc::malformed_input, "the JSON has a duplicate key");
+    if (non_finite) return make_error(errc::malformed_input, "the JSON has a number out of the finite range (such as 1e999)");
     if (!parsed)
         return make_error(errc::malformed_input, "not valid JSON (syntax error, non-finite number or nesting deeper than " +
                                                      std::to_string(IAP_EMBEDDED_MAX_JSON_DEPTH) + ") near line " +

@@ -7,9 +7,11 @@
 
 #include <mbedtls/version.h>
 
+#include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 
 #include <cstddef>
 
@@ -54,6 +56,19 @@ inline int pk_sign(mbedtls_pk_context* ctx, mbedtls_md_type_t md, const unsigned
 #else
     (void)sig_size;
     return mbedtls_pk_sign(ctx, md, hash, hash_len, sig, sig_len, mbedtls_ctr_drbg_random, drbg);
+#endif
+}
+
+/// The exact bit length of the modulus of the RSA key in `ctx`. `mbedtls_pk_get_bitlen` cannot be
+/// used for a size policy: before 3.6 it reports 8 * (modulus bytes), so a 1017-bit modulus counts
+/// as 1024 bits there and as 1017 bits in 3.6.
+inline std::size_t rsa_modulus_bits(const mbedtls_pk_context* ctx) noexcept {
+#if MBEDTLS_VERSION_NUMBER >= 0x03060000
+    return mbedtls_rsa_get_bitlen(mbedtls_pk_rsa(*ctx));
+#elif MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_mpi_bitlen(&mbedtls_pk_rsa(*ctx)->MBEDTLS_PRIVATE(N));
+#else
+    return mbedtls_mpi_bitlen(&mbedtls_pk_rsa(*ctx)->N);
 #endif
 }
 

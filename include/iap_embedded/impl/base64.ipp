@@ -20,6 +20,18 @@ constexpr int base64_value(unsigned char c) noexcept {
     return -1;
 }
 
+struct base64_table_type {
+    signed char value[256];
+};
+
+constexpr base64_table_type make_base64_table() noexcept {
+    base64_table_type table{};
+    for (int c = 0; c < 256; ++c) table.value[c] = static_cast<signed char>(base64_value(static_cast<unsigned char>(c)));
+    return table;
+}
+
+inline constexpr base64_table_type base64_table = make_base64_table();
+
 constexpr bool base64_is_space(unsigned char c) noexcept {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
@@ -40,8 +52,22 @@ IAP_EMBEDDED_DECL result<std::size_t> decode_base64_into(std::string_view encode
     std::size_t filled = 0;  // significant characters in the current quartet
     std::size_t padding = 0; // '=' seen so far
     std::size_t written = 0;
+    const auto* text = reinterpret_cast<const unsigned char*>(encoded.data());
+    const auto& table = detail::base64_table.value;
     for (std::size_t i = 0; i < encoded.size(); ++i) {
-        const auto c = static_cast<unsigned char>(encoded[i]);
+        // Fast path: four alphabet characters starting a quartet.
+        if (filled == 0 && padding == 0 && encoded.size() - i >= 4 && out_size - written >= 3) {
+            const int a = table[text[i]], b = table[text[i + 1]], c = table[text[i + 2]], d = table[text[i + 3]];
+            if ((a | b | c | d) >= 0) {
+                const unsigned bits = unsigned(a) << 18 | unsigned(b) << 12 | unsigned(c) << 6 | unsigned(d);
+                out[written++] = static_cast<unsigned char>(bits >> 16);
+                out[written++] = static_cast<unsigned char>(bits >> 8);
+                out[written++] = static_cast<unsigned char>(bits);
+                i += 3;
+                continue;
+            }
+        }
+        const auto c = text[i];
         if (detail::base64_is_space(c)) continue;
         if (c == '=') {
             // Padding may only complete the third or fourth position of a quartet.
@@ -50,7 +76,7 @@ IAP_EMBEDDED_DECL result<std::size_t> decode_base64_into(std::string_view encode
             ++padding;
             continue;
         }
-        const int v = detail::base64_value(c);
+        const int v = table[c];
         if (v < 0) return detail::base64_error("character outside the base64 alphabet", i);
         if (padding != 0) return detail::base64_error("data after '=' padding", i);
         quartet[filled++] = static_cast<unsigned>(v);

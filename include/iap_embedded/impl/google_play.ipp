@@ -21,6 +21,8 @@ inline result<purchase> map_google_play_purchase(const picojson::object& object)
         if (!product.empty()) p.product_ids.push_back(std::move(product));
     }
     if (!f.failure && p.product_ids.empty()) f.fail_with("the purchase names no product (productId or productIds)");
+    for (const auto& product : p.product_ids)
+        if (!f.failure && product.empty()) f.fail_with("the field \"productIds\" holds an empty product id");
     if (!p.product_ids.empty()) p.product_id = p.product_ids.front();
     read_time_and_quantity(f, p);
     const auto state = f.integer("purchaseState", true);
