@@ -1,0 +1,77 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+#
+# Runs every libFuzzer target for SECONDS seconds each, under AddressSanitizer (with leak
+# detection) and UndefinedBehaviorSanitizer, seeded from tests/fuzz/corpus/<target>/ and from the
+# seeds the build derives from the shared test data. Seeds are copied into a temporary working
+# corpus, so the repository is never modified. Fails if any target finds a crash, leak, UB or
+# violated invariant; the reproducer is kept under BUILD_DIR/fuzz-artifacts/<target>/.
+#
+#   tools/run_fuzzers.sh SECONDS
+#
+# Environment: CXX (default clang++), FUZZ_BUILD_DIR (default build-libfuzzer in the source
+# root), TESTDATA_DIR (passed as -Dtestdata_dir when set).
+set -eu
+
+usage() { echo "usage: $0 SECONDS" >&2; exit 2; }
+[ $# -eq 1 ] || usage
+case "$1" in '' | *[!0-9]*) usage ;; esac
+seconds=$1
+[ "$seconds" -gt 0 ] || usage
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${FUZZ_BUILD_DIR:-$root/build-libfuzzer}
+targets="fuzz_base64 fuzz_public_key fuzz_purchase_json"
+
+set -- -Dfuzz=true -Dfuzz_engine=libfuzzer -Dtests=false -Dexamples=false -Dbenchmarks=false \
+    -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
+    -Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all
+if [ -n "${TESTDATA_DIR:-}" ]; then set -- "$@" "-Dtestdata_dir=$TESTDATA_DIR"; fi
+if [ -d "$build/meson-private" ]; then
+    meson setup --reconfigure "$build" "$root" "$@" >/dev/null
+else
+    CXX=${CXX:-clang++} meson setup "$build" "$root" "$@" >/dev/null
+fi
+ninja -C "$build" >/dev/null
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/iap_embedded_fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT INT TERM
+
+# halt_on_error: the first finding ends the run with a non-zero status.
+export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}"
+export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
+
+failed=""
+summary=""
+for target in $targets; do
+    corpus="$work/$target"
+    artifacts="$build/fuzz-artifacts/$target"
+    mkdir -p "$corpus" "$artifacts"
+    cp "$root/tests/fuzz/corpus/$target"/* "$corpus"/
+    cp "$build/tests/fuzz/seeds_$target"/* "$corpus"/
+    seeds=$(ls "$corpus" | wc -l)
+    log="$work/$target.log"
+    echo "== $target: $seconds s from $seeds seeds"
+    if "$build/tests/fuzz/$target" -max_total_time="$seconds" -timeout=30 -print_final_stats=1 \
+        -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1; then
+        status=ok
+    else
+        status=FAILED
+        failed="$failed $target"
+        tail -n 60 "$log"
+    fi
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
+    units=$(ls "$corpus" | wc -l)
+    summary="$summary$(printf '%-20s %-7s runs=%-10s exec/s=%-8s %s corpus=%s' \
+        "$target" "$status" "${runs:-?}" "${rate:-?}" "${cov:-cov: ?}" "$units")
+"
+done
+
+printf '\n%s' "$summary"
+if [ -n "$failed" ]; then
+    echo "fuzzing found problems in:$failed (reproducers in $build/fuzz-artifacts/)" >&2
+    exit 1
+fi
+echo "no crashes, leaks or invariant violations"
