@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+//
+// iapctl: the command-line face of iap_embedded. Prints exactly one JSON object on stdout.
+// Exit 0: success / valid; 1: the input was read but rejected; 2: usage error or unreadable file.
+#include "cli.hpp"
+#include "demo_command.hpp"
+#include "verify_command.hpp"
+
+#include <iap_embedded/version.hpp>
+
+#include <cstdio>
+#include <string>
+#include <vector>
+
+namespace {
+
+constexpr const char* usage_text =
+    "iapctl " IAP_EMBEDDED_VERSION_STRING " - verify in-app purchases inside this process\n"
+    "\n"
+    "usage:\n"
+    "  iapctl demo\n"
+    "  iapctl verify google-play --public-key KEY --data FILE --signature SIG [--package-name NAME] [--repeat N]\n"
+    "  iapctl verify one-store   --public-key KEY --data FILE --signature SIG [--package-name NAME] [--repeat N]\n"
+    "\n"
+    "KEY and SIG are base64 text or @path to a file holding it; FILE holds the exact signed bytes (- is stdin).\n"
+    "Output: one JSON object on stdout. Exit 0 valid, 1 rejected, 2 usage error or unreadable file.\n";
+
+iapctl::outcome dispatch(const std::vector<std::string>& args) {
+    using iap_embedded::store_kind;
+    if (args.empty()) return iapctl::outcome::usage("missing command");
+    const std::string& command = args[0];
+    if (command == "--help" || command == "-h" || command == "help") {
+        std::fputs(usage_text, stdout);
+        return iapctl::outcome::success(iapctl::json());
+    }
+    if (command == "--version") {
+        return iapctl::outcome::success(iapctl::json::object().set("version", IAP_EMBEDDED_VERSION_STRING));
+    }
+    const std::vector<std::string> rest(args.begin() + 1, args.end());
+    if (command == "demo") return iapctl::run_demo(rest);
+    if (command == "verify") {
+        if (rest.empty()) return iapctl::outcome::usage("verify needs a store: google-play or one-store");
+        const std::vector<std::string> flags(rest.begin() + 1, rest.end());
+        if (rest[0] == "google-play") return iapctl::verify_signed_json_store(store_kind::google_play, flags);
+        if (rest[0] == "one-store") return iapctl::verify_signed_json_store(store_kind::one_store, flags);
+        return iapctl::outcome::usage("unknown store '" + rest[0] + "' (expected google-play or one-store)");
+    }
+    return iapctl::outcome::usage("unknown command '" + command + "'");
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+    const std::vector<std::string> args(argv + 1, argv + argc);
+    const iapctl::outcome result = dispatch(args);
+    if (!result.problem.empty()) {
+        std::fprintf(stderr, "iapctl: %s\n", result.problem.c_str());
+        if (result.usage_hint) std::fputs("run 'iapctl --help' for usage\n", stderr);
+    }
+    if (result.output.dump() != "null") std::printf("%s\n", result.output.dump().c_str());
+    return result.code;
+}
