@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+#
+# From a fresh Debian 12 machine to a running demo: installs the Debian packages the build needs
+# (with sudo when not root), configures build/ with meson, compiles, and runs `iapctl demo`.
+# Extra arguments go to `meson setup` (for example --werror). Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(g++ meson ninja-build pkg-config python3 libmbedtls-dev picojson-dev catch2)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  as_root=()
+  [ "$(id -u)" -eq 0 ] || as_root=(sudo)
+  echo "installing: ${missing[*]}"
+  "${as_root[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ -f build/build.ninja ]; then
+  meson setup --reconfigure build "$@"
+else
+  meson setup build "$@"
+fi
+meson compile -C build
+build/examples/iapctl demo
