@@ -39,6 +39,33 @@ enum class errc {
     store_not_configured,
     /// mbedTLS failed for a reason unrelated to the input (for example, out of memory).
     internal_error,
+    /// The certificate chain does not lead to a trusted root, has the wrong shape, or lacks one of
+    /// Apple's marker extensions.
+    untrusted_certificate,
+    /// A certificate of the chain is not valid at the evaluation time (by default the time the
+    /// store signed the data).
+    certificate_expired,
+    /// The receipt is for another version of the app than the expected one.
+    app_version_mismatch,
+    /// The receipt's SHA-1 device hash does not match the given device identifier.
+    device_hash_mismatch,
+    /// The data comes from another environment (Production, Sandbox, Xcode) than the expected one.
+    environment_mismatch,
+    /// The input is not an App Store receipt: empty, garbage, an iOS 6 style transaction receipt,
+    /// or not a CMS SignedData.
+    not_a_receipt,
+    /// The data was produced by Xcode's StoreKit testing, and the caller did not allow it.
+    xcode_not_allowed,
+    /// The purchase was consumed before (the error's message says when).
+    already_consumed,
+    /// The balance is lower than the amount to spend.
+    insufficient_balance,
+    /// Another process holds the ledger open.
+    ledger_locked,
+    /// The ledger file is damaged, was edited, or is not a ledger (the message gives the offset).
+    ledger_corrupted,
+    /// A file operation failed (the message names the operation and the system error).
+    io_error,
 };
 
 /// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
@@ -51,6 +78,18 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::bundle_id_mismatch: return "bundle_id_mismatch";
     case errc::store_not_configured: return "store_not_configured";
     case errc::internal_error: return "internal_error";
+    case errc::untrusted_certificate: return "untrusted_certificate";
+    case errc::certificate_expired: return "certificate_expired";
+    case errc::app_version_mismatch: return "app_version_mismatch";
+    case errc::device_hash_mismatch: return "device_hash_mismatch";
+    case errc::environment_mismatch: return "environment_mismatch";
+    case errc::not_a_receipt: return "not_a_receipt";
+    case errc::xcode_not_allowed: return "xcode_not_allowed";
+    case errc::already_consumed: return "already_consumed";
+    case errc::insufficient_balance: return "insufficient_balance";
+    case errc::ledger_locked: return "ledger_locked";
+    case errc::ledger_corrupted: return "ledger_corrupted";
+    case errc::io_error: return "io_error";
     }
     return "unknown_error";
 }
@@ -68,6 +107,18 @@ public:
         case errc::bundle_id_mismatch: return "the purchase belongs to another app";
         case errc::store_not_configured: return "the verifier is not configured for this store";
         case errc::internal_error: return "internal cryptographic failure";
+        case errc::untrusted_certificate: return "the certificate chain is not trusted";
+        case errc::certificate_expired: return "a certificate is not valid at the evaluation time";
+        case errc::app_version_mismatch: return "the receipt is for another app version";
+        case errc::device_hash_mismatch: return "the receipt was issued to another device";
+        case errc::environment_mismatch: return "the data comes from another environment";
+        case errc::not_a_receipt: return "the input is not an App Store receipt";
+        case errc::xcode_not_allowed: return "Xcode StoreKit testing data is not allowed";
+        case errc::already_consumed: return "the purchase was already consumed";
+        case errc::insufficient_balance: return "the balance is too low";
+        case errc::ledger_locked: return "the ledger is locked by another process";
+        case errc::ledger_corrupted: return "the ledger is corrupted";
+        case errc::io_error: return "a file operation failed";
         }
         return "unknown iap_embedded error";
     }
