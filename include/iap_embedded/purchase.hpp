@@ -75,6 +75,14 @@ struct purchase {
     std::optional<bool> acknowledged;  ///< Google Play `acknowledged`; ONE store `acknowledgeState == 1`.
     std::optional<bool> auto_renewing; ///< Google Play subscriptions.
     std::optional<std::int64_t> recurring_state; ///< ONE store monthly products (0 active, 1 cancelled).
+
+    std::string transaction_id;          ///< App Store: the transaction id.
+    std::string original_transaction_id; ///< App Store: the first transaction of a subscription or restore.
+    std::optional<std::int64_t> original_purchase_time_ms; ///< App Store.
+    std::optional<std::int64_t> expires_time_ms;           ///< App Store subscriptions.
+    std::optional<std::int64_t> cancellation_time_ms;      ///< App Store: refund or revocation time.
+    std::optional<std::int64_t> web_order_line_item_id;    ///< App Store subscriptions.
+    std::optional<bool> in_intro_offer;                    ///< App Store subscriptions.
 };
 
 } // namespace v1
