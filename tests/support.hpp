@@ -6,11 +6,13 @@
 #define IAP_EMBEDDED_TESTS_SUPPORT_HPP
 
 #include <catch2/catch.hpp>
+#include <picojson.h>
 
 #include <fstream>
 #include <iterator>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace test_support {
 
@@ -29,6 +31,43 @@ inline std::string read_file(const std::string& path) {
 
 /// The exact bytes of a test data file.
 inline std::string read_testdata(const std::string& relative) { return read_file(testdata_path(relative)); }
+
+/// Decodes hex test vectors; fails the current test on odd length or a non-hex digit.
+inline std::vector<unsigned char> from_hex(const std::string& hex) {
+    const auto digit = [](char c) {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+    };
+    bool well_formed = hex.size() % 2 == 0;
+    std::vector<unsigned char> out;
+    out.reserve(hex.size() / 2);
+    for (std::size_t i = 0; well_formed && i < hex.size(); i += 2) {
+        const int high = digit(hex[i]), low = digit(hex[i + 1]);
+        well_formed = high >= 0 && low >= 0;
+        out.push_back(static_cast<unsigned char>(high << 4 | low));
+    }
+    INFO("hex: " << hex.substr(0, 64));
+    REQUIRE(well_formed);
+    return out;
+}
+
+/// Parses trusted test JSON (plain picojson) that must be an object.
+inline picojson::object parse_json_object(const std::string& text) {
+    picojson::value root;
+    const std::string error = picojson::parse(root, text);
+    INFO(error);
+    REQUIRE(error.empty());
+    REQUIRE(root.is<picojson::object>());
+    return root.get<picojson::object>();
+}
+
+/// A test data file that holds a JSON object.
+inline picojson::object read_testdata_json(const std::string& relative) {
+    INFO(relative);
+    return parse_json_object(read_testdata(relative));
+}
 
 } // namespace test_support
 

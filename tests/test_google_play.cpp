@@ -19,14 +19,7 @@ using iap_embedded::errc;
 using iap_embedded::google_play_verifier;
 using iap_embedded::purchase_state;
 
-picojson::object parse_object(const std::string& text) {
-    picojson::value root;
-    const std::string error = picojson::parse(root, text);
-    INFO(error);
-    REQUIRE(error.empty());
-    REQUIRE(root.is<picojson::object>());
-    return root.get<picojson::object>();
-}
+using test_support::parse_json_object;
 
 std::string text_of(const picojson::object& o, const char* key) { return o.at(key).get<std::string>(); }
 
@@ -38,7 +31,7 @@ struct go_iap_files {
 
 // Every mapped field agrees with the signed JSON itself.
 void check_mapped_fields(const iap_embedded::purchase& p, const std::string& signed_data) {
-    const auto json = parse_object(signed_data);
+    const auto json = parse_json_object(signed_data);
     CHECK(p.store == iap_embedded::store_kind::google_play);
     CHECK(p.product_id == text_of(json, "productId"));
     CHECK(p.product_ids == std::vector<std::string>{text_of(json, "productId")});
@@ -74,7 +67,7 @@ TEST_CASE("google play: the go-iap purchase verifies and maps every field") {
 }
 
 TEST_CASE("google play: every case of go-iap's verify_signature_cases.json has its stated outcome") {
-    const auto root = parse_object(test_support::read_testdata("google_play/go-iap/verify_signature_cases.json"));
+    const auto root = parse_json_object(test_support::read_testdata("google_play/go-iap/verify_signature_cases.json"));
     const std::string signed_data = text_of(root, "signed_data");
     CHECK(signed_data == test_support::read_testdata("google_play/go-iap/signed_data.json"));
 
@@ -114,7 +107,7 @@ TEST_CASE("google play: every case of go-iap's verify_signature_cases.json has i
 }
 
 TEST_CASE("google play: mokelab-go/iab purchases, whose signed data ends with a newline") {
-    const auto root = parse_object(test_support::read_testdata("google_play/mokelab-go-iab/cases.json"));
+    const auto root = parse_json_object(test_support::read_testdata("google_play/mokelab-go-iab/cases.json"));
     std::size_t verified_ok = 0, tampered = 0;
     for (const auto& item : root.at("cases").get<picojson::array>()) {
         const auto& c = item.get<picojson::object>();
@@ -152,7 +145,7 @@ TEST_CASE("google play: mokelab-go/iab purchases, whose signed data ends with a 
 }
 
 TEST_CASE("google play: the payload of mokelab's TestVerifier_Payload is mapped") {
-    const auto root = parse_object(test_support::read_testdata("google_play/mokelab-go-iab/cases.json"));
+    const auto root = parse_json_object(test_support::read_testdata("google_play/mokelab-go-iab/cases.json"));
     bool found = false;
     for (const auto& item : root.at("cases").get<picojson::array>()) {
         const auto& c = item.get<picojson::object>();
@@ -161,7 +154,7 @@ TEST_CASE("google play: the payload of mokelab's TestVerifier_Payload is mapped"
         const auto verified = iap_embedded::verify_google_play(text_of(c, "public_key_base64"), text_of(c, "signed_data"),
                                                                text_of(c, "signature_base64"));
         REQUIRE(verified);
-        const auto json = parse_object(text_of(c, "signed_data"));
+        const auto json = parse_json_object(text_of(c, "signed_data"));
         CHECK(verified->developer_payload == text_of(json, "developerPayload"));
         CHECK_FALSE(verified->developer_payload.empty());
     }
@@ -237,7 +230,7 @@ TEST_CASE("google play: malformed or mismatched signatures over the real purchas
 
 TEST_CASE("google play: the expected package name must match exactly") {
     const go_iap_files files;
-    const std::string package = text_of(parse_object(files.signed_data), "packageName");
+    const std::string package = text_of(parse_json_object(files.signed_data), "packageName");
 
     auto matching = google_play_verifier::create(files.key, package);
     REQUIRE(matching);

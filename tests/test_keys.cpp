@@ -22,41 +22,13 @@ using iap_embedded::google_play_verifier;
 using iap_embedded::one_store_verifier;
 using bytes = std::vector<unsigned char>;
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-bytes from_hex(const std::string& hex) {
-    bool well_formed = hex.size() % 2 == 0;
-    bytes out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t i = 0; well_formed && i < hex.size(); i += 2) {
-        const int high = hex_digit(hex[i]), low = hex_digit(hex[i + 1]);
-        well_formed = high >= 0 && low >= 0;
-        out.push_back(static_cast<unsigned char>(high << 4 | low));
-    }
-    INFO("hex: " << hex.substr(0, 64));
-    REQUIRE(well_formed);
-    return out;
-}
+using test_support::from_hex;
 
 std::string to_base64(const bytes& b) { return iap_embedded::encode_base64(b.data(), b.size()); }
 
-picojson::object read_json_object(const std::string& relative) {
-    picojson::value root;
-    const std::string error = picojson::parse(root, test_support::read_testdata(relative));
-    INFO(relative << ": " << error);
-    REQUIRE(error.empty());
-    REQUIRE(root.is<picojson::object>());
-    return root.get<picojson::object>();
-}
-
 // publicKeyDer of the first test group of a Wycheproof file.
 bytes wycheproof_public_key_der(const std::string& file) {
-    const auto root = read_json_object("wycheproof/" + file);
+    const auto root = test_support::read_testdata_json("wycheproof/" + file);
     const auto& group = root.at("testGroups").get<picojson::array>().at(0).get<picojson::object>();
     return from_hex(group.at("publicKeyDer").get<std::string>());
 }
@@ -205,7 +177,7 @@ TEST_CASE("keys: EC keys are refused") {
 }
 
 TEST_CASE("keys: a private key pasted instead of the public key is refused") {
-    const auto root = read_json_object("wycheproof/rsa_pkcs1_2048_sig_gen_test.json");
+    const auto root = test_support::read_testdata_json("wycheproof/rsa_pkcs1_2048_sig_gen_test.json");
     const auto& group = root.at("testGroups").get<picojson::array>().at(0).get<picojson::object>();
     check_der_rejected(from_hex(group.at("privateKeyPkcs8").get<std::string>()));
 }
@@ -256,7 +228,7 @@ TEST_CASE("keys: text that is not base64 is refused as a malformed key") {
     REQUIRE(url.find_first_of("-_") != std::string::npos);
     check_key_text_rejected(url);
     // A PEM file with its armour lines.
-    const auto root = read_json_object("wycheproof/rsa_pkcs1_2048_sig_gen_test.json");
+    const auto root = test_support::read_testdata_json("wycheproof/rsa_pkcs1_2048_sig_gen_test.json");
     const auto& group = root.at("testGroups").get<picojson::array>().at(0).get<picojson::object>();
     const std::string pem = group.at("keyPem").get<std::string>();
     REQUIRE(pem.find("-----BEGIN PUBLIC KEY-----") == 0);
@@ -265,7 +237,7 @@ TEST_CASE("keys: text that is not base64 is refused as a malformed key") {
 }
 
 TEST_CASE("keys: the bad keys of go-iap's verify_signature_cases.json are refused") {
-    const auto root = read_json_object("google_play/go-iap/verify_signature_cases.json");
+    const auto root = test_support::read_testdata_json("google_play/go-iap/verify_signature_cases.json");
     std::size_t bad_keys = 0;
     for (const auto& item : root.at("cases").get<picojson::array>()) {
         const auto& c = item.get<picojson::object>();

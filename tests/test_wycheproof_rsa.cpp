@@ -23,26 +23,7 @@ using iap_embedded::errc;
 using iap_embedded::detail::digest_kind;
 using bytes = std::vector<unsigned char>;
 
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-bytes from_hex(const std::string& hex) {
-    bool well_formed = hex.size() % 2 == 0;
-    bytes out;
-    out.reserve(hex.size() / 2);
-    for (std::size_t i = 0; well_formed && i < hex.size(); i += 2) {
-        const int high = hex_digit(hex[i]), low = hex_digit(hex[i + 1]);
-        well_formed = high >= 0 && low >= 0;
-        out.push_back(static_cast<unsigned char>(high << 4 | low));
-    }
-    INFO("hex: " << hex.substr(0, 64));
-    REQUIRE(well_formed);
-    return out;
-}
+using test_support::from_hex;
 
 // Wycheproof's "sha" names; SHA-224 has no digest_kind (no store uses it).
 std::optional<digest_kind> digest_from_name(const std::string& name) {
@@ -76,11 +57,7 @@ struct vector_counts {
 
 // Runs every vector of one file. `key_field` names the group's DER SubjectPublicKeyInfo.
 vector_counts run_file(const std::string& file, const char* key_field, double& number_of_tests) {
-    picojson::value root;
-    const std::string parse_error = picojson::parse(root, test_support::read_testdata("wycheproof/" + file));
-    INFO(file << ": " << parse_error);
-    REQUIRE(parse_error.empty());
-    const auto& document = root.get<picojson::object>();
+    const auto document = test_support::read_testdata_json("wycheproof/" + file);
     REQUIRE(document.at("algorithm").get<std::string>() == "RSASSA-PKCS1-v1_5");
     number_of_tests = document.at("numberOfTests").get<double>();
 
