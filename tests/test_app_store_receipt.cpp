@@ -1,0 +1,540 @@
+// SPDX-License-Identifier: MIT
+//
+// App Store app receipts end to end: Apple's real receipts (production, sandbox, SHA-1 legacy,
+// Xcode BER) with the outcomes SOURCES.md records, look-alike receipts signed with the forged PKI
+// (make_forged_receipts.py), and the payload parser's refusals.
+#include "support.hpp"
+
+#include <iap_embedded/app_store.hpp>
+#include <iap_embedded/base64.hpp>
+#include <iap_embedded/detail/app_receipt_payload.hpp>
+#include <iap_embedded/verifier.hpp>
+
+#include <catch2/catch.hpp>
+#include <picojson.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using namespace iap_embedded;
+using bytes = std::vector<unsigned char>;
+
+const std::string tp = "apple_receipts/tpinappreceipt/";
+const std::string g5_device = "956328D9-CC6A-47F4-BE40-6953FB0AB6C7";
+
+std::string receipt_text(const std::string& name) { return test_support::read_testdata(tp + name); }
+
+std::string receipt_der(const std::string& name) {
+    auto der = decode_base64(receipt_text(name));
+    REQUIRE(der);
+    return std::string(der->begin(), der->end());
+}
+
+std::string forged(const std::string& name) {
+    return test_support::read_file(std::string(IAP_EMBEDDED_FORGED_RECEIPTS_DIR) + "/" + name);
+}
+
+trusted_roots roots_of(const std::vector<std::string>& files) {
+    std::vector<std::string> certs;
+    for (const auto& f : files) certs.push_back(test_support::read_file(f));
+    auto roots = trusted_roots::from_certificates(certs);
+    INFO(roots.message());
+    REQUIRE(roots);
+    return std::move(*roots);
+}
+
+trusted_roots storekit_root() { return roots_of({test_support::testdata_path(tp + "StoreKitTestCertificate.cer")}); }
+trusted_roots forged_root() { return roots_of({std::string(IAP_EMBEDDED_FORGED_PKI_DIR) + "/root.der"}); }
+
+std::vector<unsigned char> device(const std::string& text) {
+    auto id = parse_device_identifier(text);
+    INFO(id.message());
+    REQUIRE(id);
+    return *id;
+}
+
+app_store_receipt verified(const std::string& receipt, const app_store_receipt_options& options = {}) {
+    auto r = verify_app_store_receipt(receipt, options);
+    INFO(r.message());
+    REQUIRE(r);
+    return std::move(*r);
+}
+
+void require_error(const result<app_store_receipt>& r, errc code) {
+    INFO("message: " << r.message());
+    REQUIRE_FALSE(r);
+    CHECK(r.error_code() == code);
+    CHECK_FALSE(r.message().empty());
+}
+
+std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::int64_t ms(const char* rfc3339) {
+    const auto t = detail::parse_receipt_time_ms(rfc3339);
+    REQUIRE(t);
+    return *t;
+}
+
+// Changes one byte of the first occurrence of `needle` in `data` (at `offset` inside it).
+std::string patched(std::string data, const std::string& needle, std::size_t offset) {
+    const auto at = data.find(needle);
+    REQUIRE(at != std::string::npos);
+    data[at + offset] = static_cast<char>(data[at + offset] ^ 0x01);
+    return data;
+}
+
+} // namespace
+
+TEST_CASE("app store receipt: real production receipt verifies at its creation date, every field mapped") {
+    for (const std::string& input : {receipt_text("receipt-production"), receipt_der("receipt-production")}) {
+        const auto r = verified(input);
+        CHECK(r.bundle_id == "org.getpure.pure-iphone");
+        CHECK(r.app_version == "15741");
+        CHECK(r.original_app_version == "434");
+        CHECK(r.environment == app_store_environment::production);
+        CHECK(r.creation_time_ms == ms("2024-02-23T17:27:16Z"));
+        CHECK_FALSE(r.device_checked);
+        REQUIRE(r.purchases.size() == 4);
+        CHECK(r.purchases[0].product_id == "org.getpure.pure.Week");
+        CHECK(r.purchases[0].transaction_id == "340001196262039");
+        const char* months[] = {"340001237736590", "340001264290434", "340001311555626"};
+        for (int i = 0; i < 3; ++i) {
+            const purchase& p = r.purchases[static_cast<std::size_t>(i + 1)];
+            CHECK(p.product_id == "org.getpure.pure.Month");
+            CHECK(p.transaction_id == months[i]);
+            CHECK(p.original_transaction_id == "340001196262039");
+        }
+        for (const auto& p : r.purchases) {
+            CHECK(p.store == store_kind::app_store);
+            CHECK(p.state == purchase_state::purchased);
+            CHECK(p.quantity == 1);
+            CHECK(p.product_ids == std::vector<std::string>{p.product_id});
+            REQUIRE(p.expires_time_ms);
+            CHECK(*p.expires_time_ms > p.purchase_time_ms);
+            CHECK(p.web_order_line_item_id);
+        }
+    }
+}
+
+TEST_CASE("app store receipt: sandbox G5 receipt, device hash match and mismatch") {
+    const std::string text = receipt_text("receipt-sandbox-g5");
+    app_store_receipt_options options;
+    options.device_identifier = device(g5_device);
+    options.expected_bundle_id = "dev.bonzer.weeka.app";
+    options.expected_app_version = "2";
+    options.expected_environment = app_store_environment::sandbox;
+    const auto r = verified(text, options);
+    CHECK(r.device_checked);
+    CHECK(r.environment == app_store_environment::sandbox);
+    CHECK(r.original_app_version == "1.0");
+    CHECK(r.creation_time_ms == ms("2025-12-26T18:39:47Z"));
+    REQUIRE(r.purchases.size() == 2);
+    CHECK(r.purchases[0].product_id == "dev.bonzer.weeka.app.subscription.pro.annual");
+    CHECK(r.purchases[0].transaction_id == "2000001092134138");
+    CHECK(r.purchases[0].expires_time_ms == ms("2025-12-26T18:19:07Z"));
+    CHECK(r.purchases[1].transaction_id == "2000001092148094");
+    CHECK(r.purchases[1].expires_time_ms == ms("2025-12-26T18:55:07Z"));
+    CHECK(r.purchases[1].original_transaction_id == "2000001092134138");
+
+    options.device_identifier = device("956328d9cc6a47f4be406953fb0ab6c7");
+    CHECK(verified(text, options).device_checked);
+    options.device_identifier = device("00000000-0000-0000-0000-000000000000");
+    require_error(verify_app_store_receipt(text, options), errc::device_hash_mismatch);
+    options.device_identifier = device("00:11:22:33:44:55");
+    require_error(verify_app_store_receipt(text, options), errc::device_hash_mismatch);
+    options.device_identifier = {1, 2, 3};
+    require_error(verify_app_store_receipt(text, options), errc::malformed_input);
+}
+
+TEST_CASE("app store receipt: SHA-1 signed legacy sandbox receipt with 187 purchases") {
+    const auto r = verified(receipt_text("receipt-sandbox-legacy"));
+    CHECK(r.bundle_id == "com.nutcall.alert");
+    CHECK(r.app_version == "32");
+    CHECK(r.original_app_version == "1.0");
+    CHECK(r.environment == app_store_environment::sandbox);
+    CHECK(r.creation_time_ms == ms("2020-05-06T18:28:49Z"));
+    CHECK(r.purchases.size() == 187);
+    for (const auto& p : r.purchases) {
+        CHECK_FALSE(p.product_id.empty());
+        CHECK_FALSE(p.transaction_id.empty());
+        CHECK(p.purchase_time_ms > ms("2015-01-01T00:00:00Z"));
+        CHECK(p.purchase_time_ms <= r.creation_time_ms);
+    }
+}
+
+TEST_CASE("app store receipt: real receipts fail when certificates are evaluated today") {
+    for (const char* name : {"receipt-production", "receipt-sandbox-g5", "receipt-sandbox-legacy"}) {
+        INFO(name);
+        app_store_receipt_options options;
+        options.evaluation_time_ms = now_ms();
+        require_error(verify_app_store_receipt(receipt_text(name), options), errc::certificate_expired);
+        options.evaluation_time_ms = ms("2040-01-01T00:00:00Z");
+        require_error(verify_app_store_receipt(receipt_text(name), options), errc::certificate_expired);
+    }
+}
+
+TEST_CASE("app store receipt: the WWDR G5 intermediate as the only root is not enough") {
+    app_store_receipt_options options;
+    options.roots = roots_of({test_support::testdata_path("apple_roots/AppleWWDRCAG5.cer")});
+    require_error(verify_app_store_receipt(receipt_text("receipt-production"), options), errc::untrusted_certificate);
+    options.roots = storekit_root();
+    require_error(verify_app_store_receipt(receipt_text("receipt-production"), options), errc::untrusted_certificate);
+}
+
+TEST_CASE("app store receipt: corrupted signature or content is signature_invalid") {
+    const std::string der = receipt_der("receipt-production");
+    std::string bad_signature = der;
+    bad_signature[der.size() - 10] = static_cast<char>(bad_signature[der.size() - 10] ^ 0x40);
+    require_error(verify_app_store_receipt(bad_signature), errc::signature_invalid);
+
+    require_error(verify_app_store_receipt(patched(der, "org.getpure.pure-iphone", 4)), errc::signature_invalid);
+    require_error(verify_app_store_receipt(patched(der, "340001311555626", 14)), errc::signature_invalid);
+
+    const std::string legacy = receipt_der("receipt-sandbox-legacy");
+    require_error(verify_app_store_receipt(patched(legacy, "com.nutcall.alert", 3)), errc::signature_invalid);
+}
+
+TEST_CASE("app store receipt: bundle id, app version and environment checks") {
+    const std::string text = receipt_text("receipt-production");
+    app_store_receipt_options options;
+    options.expected_bundle_id = "org.getpure.pure-iphonex";
+    require_error(verify_app_store_receipt(text, options), errc::bundle_id_mismatch);
+    options = {};
+    options.expected_app_version = "15740";
+    require_error(verify_app_store_receipt(text, options), errc::app_version_mismatch);
+    options = {};
+    options.expected_environment = app_store_environment::sandbox;
+    require_error(verify_app_store_receipt(text, options), errc::environment_mismatch);
+    options.expected_environment = app_store_environment::production;
+    options.expected_bundle_id = "org.getpure.pure-iphone";
+    options.expected_app_version = "15741";
+    CHECK(verified(text, options).purchases.size() == 4);
+}
+
+TEST_CASE("app store receipt: Xcode receipts need allow_xcode and the caller's StoreKit root") {
+    for (const std::string& path : {tp + "receipt-xcode", tp + "receipt-xcode-with-purchases",
+                                   std::string("apple_receipts/app-store-server-library/xcode-app-receipt-empty"),
+                                   std::string("apple_receipts/app-store-server-library/xcode-app-receipt-with-transaction")}) {
+        INFO(path);
+        const std::string text = test_support::read_testdata(path);
+        require_error(verify_app_store_receipt(text), errc::xcode_not_allowed);
+        app_store_receipt_options options;
+        options.roots = storekit_root();
+        require_error(verify_app_store_receipt(text, options), errc::xcode_not_allowed);
+        options.allow_xcode = true;
+        options.roots.reset();
+        require_error(verify_app_store_receipt(text, options), errc::untrusted_certificate);
+        options.roots = trusted_roots::apple_root_ca();
+        require_error(verify_app_store_receipt(text, options), errc::untrusted_certificate);
+        options.roots = storekit_root();
+        const auto r = verified(text, options);
+        CHECK(r.environment == app_store_environment::xcode);
+        options.expected_environment = app_store_environment::production;
+        require_error(verify_app_store_receipt(text, options), errc::environment_mismatch);
+    }
+    app_store_receipt_options options;
+    options.allow_xcode = true;
+    options.roots = storekit_root();
+    const auto cyclemaps = verified(receipt_text("receipt-xcode"), options);
+    CHECK(cyclemaps.bundle_id == "net.zachariadis.cyclemaps");
+    CHECK(cyclemaps.app_version == "31.10.0");
+    CHECK(cyclemaps.creation_time_ms == ms("2020-07-22T17:33:15Z")); // written as 18:33:15+0100
+    REQUIRE(cyclemaps.purchases.size() == 1);
+    CHECK(cyclemaps.purchases[0].product_id == "CYCLEMAPS_PREMIUM");
+    CHECK(cyclemaps.purchases[0].transaction_id == "0");
+
+    const auto birds = verified(receipt_text("receipt-xcode-with-purchases"), options);
+    CHECK(birds.bundle_id == "com.example.naturelab.backyardbirds.example");
+    CHECK(birds.app_version == "1");
+    CHECK(birds.creation_time_ms == ms("2023-10-19T01:45:40Z"));
+    REQUIRE(birds.purchases.size() == 1);
+    CHECK(birds.purchases[0].product_id == "pass.premium");
+    CHECK(birds.purchases[0].transaction_id == "0");
+    CHECK(birds.purchases[0].in_intro_offer == true);
+    CHECK(birds.purchases[0].expires_time_ms == ms("2023-11-19T01:45:36Z"));
+
+    const auto empty = verified(test_support::read_testdata("apple_receipts/app-store-server-library/xcode-app-receipt-empty"),
+                                options);
+    CHECK(empty.purchases.empty());
+    CHECK(empty.bundle_id == "com.example.naturelab.backyardbirds.example");
+}
+
+TEST_CASE("app store receipt: what is not a receipt") {
+    const std::string legacy =
+        test_support::read_testdata("apple_jws/app-store-server-library/mock_signed_data/legacyTransaction");
+    for (const std::string& input :
+         {legacy, std::string(), std::string("   \n"), std::string("garbage!"), std::string("{\"receipt\": 1}"),
+          std::string("AAAA"), encode_base64(reinterpret_cast<const unsigned char*>("hello world"), 11),
+          std::string(1, '\x30'), std::string("\x30\x00", 2), receipt_der("receipt-production") + std::string(1, '\0'),
+          test_support::read_testdata("apple_jws/app-store-server-library/mock_signed_data/transactionInfo")}) {
+        require_error(verify_app_store_receipt(input), errc::not_a_receipt);
+        require_error(parse_unverified_app_store_receipt(input), errc::not_a_receipt);
+    }
+}
+
+TEST_CASE("app store receipt: every truncation fails cleanly, DER and base64") {
+    for (const char* name : {"receipt-production", "receipt-xcode"}) {
+        const std::string der = receipt_der(name);
+        const std::string text = receipt_text(name);
+        for (std::size_t n = 0; n < der.size(); n += (n < 200 ? 1 : 13)) {
+            INFO(name << " cut at " << n);
+            CHECK_FALSE(verify_app_store_receipt(der.substr(0, n)));
+            CHECK_FALSE(parse_unverified_app_store_receipt(der.substr(0, n)));
+        }
+        for (std::size_t n = 0; n < text.size(); n += 97) CHECK_FALSE(verify_app_store_receipt(text.substr(0, n)));
+    }
+}
+
+TEST_CASE("app store receipt: forged chain verifies only with its root given, every field as signed") {
+    const std::string receipt = forged("sha256_noattr.der");
+    require_error(verify_app_store_receipt(receipt), errc::untrusted_certificate);
+
+    picojson::value expected_json;
+    REQUIRE(picojson::parse(expected_json, forged("expected.json")).empty());
+    const auto& e = expected_json.get<picojson::object>();
+    app_store_receipt_options options;
+    options.roots = forged_root();
+    options.device_identifier = device(e.at("device_uuid").get<std::string>());
+    for (const char* name : {"sha256_noattr.der", "sha1_noattr.der", "sha256_attrs.der", "sha256_attrs.b64"}) {
+        INFO(name);
+        const auto r = verified(forged(name), options);
+        CHECK(r.bundle_id == e.at("bundle_id").get<std::string>());
+        CHECK(r.app_version == e.at("app_version").get<std::string>());
+        CHECK(r.original_app_version == e.at("original_app_version").get<std::string>());
+        CHECK(r.environment == app_store_environment::production);
+        CHECK(r.creation_time_ms == static_cast<std::int64_t>(e.at("creation_time_ms").get<double>()));
+        CHECK(r.device_checked);
+        const auto& purchases = e.at("purchases").get<picojson::array>();
+        REQUIRE(r.purchases.size() == purchases.size());
+        for (std::size_t i = 0; i < purchases.size(); ++i) {
+            const auto& x = purchases[i].get<picojson::object>();
+            const purchase& p = r.purchases[i];
+            const auto number = [&](const char* key) { return static_cast<std::int64_t>(x.at(key).get<double>()); };
+            CHECK(p.product_id == x.at("product_id").get<std::string>());
+            CHECK(p.transaction_id == x.at("transaction_id").get<std::string>());
+            CHECK(p.original_transaction_id == x.at("original_transaction_id").get<std::string>());
+            CHECK(p.quantity == number("quantity"));
+            CHECK(p.purchase_time_ms == number("purchase_time_ms"));
+            CHECK(p.original_purchase_time_ms == number("original_purchase_time_ms"));
+            CHECK(p.web_order_line_item_id == number("web_order_line_item_id"));
+            CHECK(p.in_intro_offer == x.at("in_intro_offer").get<bool>());
+            CHECK(std::string(to_string(p.state)) == x.at("state").get<std::string>());
+            if (x.count("expires_time_ms")) CHECK(p.expires_time_ms == number("expires_time_ms"));
+            else CHECK_FALSE(p.expires_time_ms);
+            if (x.count("cancellation_time_ms")) CHECK(p.cancellation_time_ms == number("cancellation_time_ms"));
+            else CHECK_FALSE(p.cancellation_time_ms);
+        }
+    }
+    options.device_identifier = device("00000000000000000000000000000000");
+    require_error(verify_app_store_receipt(receipt, options), errc::device_hash_mismatch);
+}
+
+TEST_CASE("app store receipt: forged receipts that must fail, each for its reason") {
+    app_store_receipt_options options;
+    options.roots = forged_root();
+    require_error(verify_app_store_receipt(forged("sha512_noattr.der"), options), errc::unsupported_algorithm);
+    require_error(verify_app_store_receipt(forged("md5_noattr.der"), options), errc::unsupported_algorithm);
+    require_error(verify_app_store_receipt(forged("no_signer_cert.der"), options), errc::untrusted_certificate);
+    require_error(verify_app_store_receipt(forged("expired_leaf.der"), options), errc::certificate_expired);
+    require_error(verify_app_store_receipt(forged("leaf_no_marker.der"), options), errc::untrusted_certificate);
+    require_error(verify_app_store_receipt(forged("wwdr_no_marker.der"), options), errc::untrusted_certificate);
+    require_error(verify_app_store_receipt(forged("sha256_noattr.der") + "\x01", options), errc::not_a_receipt);
+
+    // Content changed after signing: without signed attributes the signature fails; with them the
+    // messageDigest attribute no longer matches.
+    require_error(verify_app_store_receipt(patched(forged("sha256_noattr.der"), "com.example.forged.coins", 3), options),
+                  errc::signature_invalid);
+    const auto attrs = verify_app_store_receipt(patched(forged("sha256_attrs.der"), "com.example.forged.coins", 3), options);
+    require_error(attrs, errc::signature_invalid);
+    CHECK(attrs.message().find("messageDigest") != std::string::npos);
+    // A changed signed attribute (the signing time openssl adds) breaks the signature itself.
+    const std::string signed_attrs = forged("sha256_attrs.der");
+    const auto utc = signed_attrs.find("\x17\x0d", signed_attrs.find("\x2a\x86\x48\x86\xf7\x0d\x01\x09\x05"));
+    REQUIRE(utc != std::string::npos);
+    std::string changed_time = signed_attrs;
+    changed_time[utc + 3] = static_cast<char>(changed_time[utc + 3] == '0' ? '1' : '0');
+    require_error(verify_app_store_receipt(changed_time, options), errc::signature_invalid);
+    // Certificates valid at the creation date but not at a given evaluation time.
+    options.evaluation_time_ms = ms("2041-01-01T00:00:00Z");
+    require_error(verify_app_store_receipt(forged("sha256_noattr.der"), options), errc::certificate_expired);
+}
+
+TEST_CASE("app store receipt: parse_unverified reads fields without any check") {
+    const auto r = parse_unverified_app_store_receipt(forged("sha256_noattr.der"));
+    REQUIRE(r);
+    CHECK(r->bundle_id == "com.example.forged");
+    CHECK_FALSE(r->device_checked);
+    const auto xcode = parse_unverified_app_store_receipt(receipt_text("receipt-xcode"));
+    REQUIRE(xcode);
+    CHECK(xcode->environment == app_store_environment::xcode);
+}
+
+TEST_CASE("app store receipt: the unified verifier carries receipt-level fields") {
+    verifier v;
+    CHECK_FALSE(v.accepts(store_kind::app_store));
+    const std::string text = receipt_text("receipt-sandbox-g5");
+    const auto unconfigured = v.verify(receipt::app_store(text));
+    REQUIRE_FALSE(unconfigured);
+    CHECK(unconfigured.error_code() == errc::store_not_configured);
+
+    app_store_receipt_options bad;
+    bad.device_identifier = {1, 2, 3, 4};
+    const auto refused = v.add_app_store(bad);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error_code() == errc::malformed_input);
+    CHECK_FALSE(v.accepts(store_kind::app_store));
+
+    app_store_receipt_options options;
+    options.device_identifier = device(g5_device);
+    REQUIRE(v.add_app_store(options));
+    CHECK(v.accepts(store_kind::app_store));
+    const auto result = v.verify(receipt::app_store(text));
+    INFO(result.message());
+    REQUIRE(result);
+    CHECK(result->store == store_kind::app_store);
+    REQUIRE(result->app_store);
+    CHECK(result->app_store->bundle_id == "dev.bonzer.weeka.app");
+    CHECK(result->app_store->device_checked);
+    CHECK(result->app_store->environment == app_store_environment::sandbox);
+    CHECK(result->purchases.size() == 2);
+
+    const auto tampered = v.verify(receipt::app_store(patched(receipt_der("receipt-sandbox-g5"), "dev.bonzer", 2)));
+    REQUIRE_FALSE(tampered);
+    CHECK(tampered.error_code() == errc::signature_invalid);
+}
+
+TEST_CASE("app store receipt: concurrent verification through one shared cache") {
+    const std::string production = receipt_text("receipt-production");
+    const std::string legacy = receipt_der("receipt-sandbox-legacy");
+    const std::string tampered = patched(receipt_der("receipt-production"), "org.getpure.pure-iphone", 4);
+    detail::chain_cache cache;
+    std::atomic<int> valid{0};
+    std::atomic<int> wrong{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < 4; ++t) {
+        threads.emplace_back([&, t] {
+            for (int i = 0; i < 10; ++i) {
+                const bool bad = (i + t) % 3 == 0;
+                const auto r = verify_app_store_receipt(bad ? tampered : (t % 2 ? production : legacy), {}, &cache);
+                if (r.has_value() != !bad) ++wrong;
+                if (r) ++valid;
+            }
+        });
+    }
+    for (auto& th : threads) th.join();
+    CHECK(wrong == 0);
+    CHECK(valid > 0);
+}
+
+TEST_CASE("app store receipt: device identifiers as people write them") {
+    CHECK(device(g5_device).size() == 16);
+    CHECK(device("956328D9CC6A47F4BE406953FB0AB6C7") == device(g5_device));
+    CHECK(device("a1:b2:c3:d4:e5:f6") == bytes{0xA1, 0xB2, 0xC3, 0xD4, 0xE5, 0xF6});
+    CHECK(device("A1B2C3D4E5F6").size() == 6);
+    for (const char* bad : {"", "xyz", "956328D9-CC6A-47F4-BE40-6953FB0AB6C", "956328D9-CC6A-47F4-BE40-6953FB0AB6C7AA",
+                            "95-6328D9CC6A47F4BE406953FB0AB6C7", "a1:b2:c3:d4:e5", "a1b2:c3d4e5f6", "9 5"}) {
+        INFO(bad);
+        const auto id = parse_device_identifier(bad);
+        CHECK_FALSE(id);
+        CHECK(id.error_code() == errc::malformed_input);
+    }
+}
+
+TEST_CASE("app store receipt: RFC 3339 dates as Apple and Xcode write them") {
+    using detail::parse_receipt_time_ms;
+    CHECK(parse_receipt_time_ms("1970-01-01T00:00:00Z") == 0);
+    CHECK(parse_receipt_time_ms("2024-02-23T17:27:16Z") == 1708709236000);
+    CHECK(parse_receipt_time_ms("2020-07-22T18:33:15+0100") == 1595439195000);
+    CHECK(parse_receipt_time_ms("2020-07-22T18:33:15+01:00") == 1595439195000);
+    CHECK(parse_receipt_time_ms("2020-07-22T10:33:15-07:00") == 1595439195000);
+    CHECK(parse_receipt_time_ms("2023-10-19T01:45:36.049Z") == 1697679936049);
+    CHECK(parse_receipt_time_ms("2024-02-29T00:00:00Z") == 1709164800000);
+    for (const char* bad : {"", "2024-02-23", "2024-02-23T17:27:16", "2023-02-29T00:00:00Z", "2024-13-01T00:00:00Z",
+                            "2024-02-23T24:00:00Z", "2024-02-23T17:27:16Zjunk", "2024-02-23T17:27:16+25:00",
+                            "2024-02-23T17:27:16.Z", "Etc/GMT 2024"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_receipt_time_ms(bad));
+    }
+}
+
+namespace {
+
+bytes der(unsigned char tag, const bytes& content) {
+    REQUIRE(content.size() < 128);
+    bytes out{tag, static_cast<unsigned char>(content.size())};
+    out.insert(out.end(), content.begin(), content.end());
+    return out;
+}
+bytes text(unsigned char tag, const std::string& s) { return der(tag, bytes(s.begin(), s.end())); }
+bytes attr(unsigned char type, const bytes& value) {
+    bytes fields{0x02, 0x01, type, 0x02, 0x01, 0x01};
+    const bytes v = der(0x04, value);
+    fields.insert(fields.end(), v.begin(), v.end());
+    return der(0x30, fields);
+}
+bytes set_of(const std::vector<bytes>& items) {
+    bytes content;
+    for (const auto& i : items) content.insert(content.end(), i.begin(), i.end());
+    return der(0x31, content);
+}
+std::vector<bytes> required_attributes() {
+    return {attr(2, text(0x0C, "a.b")), attr(3, text(0x0C, "1")), attr(4, bytes{1, 2}), attr(5, bytes(20, 0))};
+}
+result<detail::receipt_payload> payload_of(const bytes& set) {
+    static std::vector<bytes> kept;
+    kept.push_back(set);
+    return detail::parse_receipt_payload({kept.back().data(), kept.back().size()});
+}
+
+} // namespace
+
+TEST_CASE("app store receipt payload: minimal payload, unknown types ignored, refusals") {
+    auto minimal = required_attributes();
+    minimal.push_back(attr(99, bytes{0xFF}));
+    const auto ok = payload_of(set_of(minimal));
+    INFO(ok.message());
+    REQUIRE(ok);
+    CHECK(ok->bundle_id == "a.b");
+    CHECK(ok->bundle_id_value.size == 5);
+    CHECK_FALSE(ok->receipt_type);
+    CHECK(ok->purchases.empty());
+
+    for (std::size_t drop = 0; drop < 4; ++drop) {
+        auto missing = required_attributes();
+        missing.erase(missing.begin() + static_cast<std::ptrdiff_t>(drop));
+        const auto r = payload_of(set_of(missing));
+        REQUIRE_FALSE(r);
+        CHECK(r.error_code() == errc::malformed_input);
+    }
+    const std::vector<std::vector<bytes>> refused = {
+        {attr(2, text(0x0C, "x"))},                                      // bundle id twice (with required)
+        {attr(12, text(0x16, "yesterday"))},                             // not a date
+        {attr(3, bytes{0x02, 0x01, 0x01})},                              // version not a string
+        {attr(2, text(0x0C, "\xC0\x80"))},                               // invalid UTF-8
+        {attr(17, set_of({attr(0x70, text(0x0C, "no product"))}))},      // in-app without product id
+        {attr(17, bytes{0x05, 0x00})},                                   // in-app value not a SET
+    };
+    for (const auto& extra : refused) {
+        auto items = required_attributes();
+        items.insert(items.end(), extra.begin(), extra.end());
+        const auto r = payload_of(set_of(items));
+        INFO(r.message());
+        REQUIRE_FALSE(r);
+        CHECK(r.error_code() == errc::malformed_input);
+    }
+    auto r = payload_of(der(0x30, {}));
+    CHECK_FALSE(r);
+    bytes trailing = set_of(required_attributes());
+    trailing.push_back(0x00);
+    r = payload_of(trailing);
+    CHECK_FALSE(r);
+}
