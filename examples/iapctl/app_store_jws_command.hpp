@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+//
+// `iapctl verify app-store-jws --jws FILE [--bundle-id ID] [--environment Production|Sandbox|Xcode]
+//  [--app-apple-id N] [--root CERT]... [--at TIME] [--allow-xcode] [--repeat N]`
+//
+// FILE holds one compact JWS (surrounding whitespace ignored). --root: a DER or PEM certificate
+// file, repeatable; given roots replace the built-in Apple Root CA - G3. --at: RFC 3339; by
+// default certificates are evaluated at the payload's signing time.
+#ifndef IAPCTL_APP_STORE_JWS_COMMAND_HPP
+#define IAPCTL_APP_STORE_JWS_COMMAND_HPP
+
+#include "app_store_command.hpp"
+#include "cli.hpp"
+#include "purchase_json.hpp"
+#include "verify_command.hpp"
+
+#include <iap_embedded/app_store_jws.hpp>
+#include <iap_embedded/detail/app_receipt_payload.hpp>
+#include <iap_embedded/trusted_roots.hpp>
+#include <iap_embedded/verifier.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iapctl {
+
+inline json jws_to_json(const iap_embedded::verification& verified) {
+    using iap_embedded::to_string;
+    const iap_embedded::app_store_jws& v = *verified.jws;
+    auto out = json::object();
+    out.set("valid", true);
+    out.set("store", "app_store");
+    out.set("kind", to_string(v.kind));
+    if (v.environment) out.set("environment", to_string(*v.environment));
+    if (!v.bundle_id.empty()) out.set("bundle_id", v.bundle_id);
+    if (v.app_apple_id) out.set("app_apple_id", *v.app_apple_id);
+    out.set("signed_time_ms", v.signed_time_ms);
+    if (!v.notification_type.empty()) out.set("notification_type", v.notification_type);
+    if (!v.subtype.empty()) out.set("subtype", v.subtype);
+    if (!v.notification_uuid.empty()) out.set("notification_uuid", v.notification_uuid);
+    if (!v.app_version.empty()) out.set("app_version", v.app_version);
+    if (!v.original_app_version.empty()) out.set("original_app_version", v.original_app_version);
+    auto purchases = json::array();
+    for (std::size_t i = 0; i < verified.purchases.size(); ++i) {
+        json p = purchase_to_json(verified.purchases[i]);
+        const auto& d = v.transaction_details[i];
+        if (!d.type.empty()) p.set("type", d.type);
+        if (!d.in_app_ownership_type.empty()) p.set("in_app_ownership_type", d.in_app_ownership_type);
+        if (!d.storefront.empty()) p.set("storefront", d.storefront);
+        if (!d.currency.empty()) p.set("currency", d.currency);
+        if (d.price) p.set("price", *d.price);
+        if (d.revocation_reason) p.set("revocation_reason", *d.revocation_reason);
+        purchases.push(std::move(p));
+    }
+    out.set("purchases", std::move(purchases));
+    if (v.renewal_info) {
+        const auto& r = *v.renewal_info;
+        auto info = json::object();
+        if (!r.original_transaction_id.empty()) info.set("original_transaction_id", r.original_transaction_id);
+        if (!r.product_id.empty()) info.set("product_id", r.product_id);
+        if (!r.auto_renew_product_id.empty()) info.set("auto_renew_product_id", r.auto_renew_product_id);
+        if (r.auto_renew_status) info.set("auto_renew_status", *r.auto_renew_status);
+        if (r.renewal_time_ms) info.set("renewal_time_ms", *r.renewal_time_ms);
+        if (r.expiration_intent) info.set("expiration_intent", *r.expiration_intent);
+        out.set("renewal_info", std::move(info));
+    }
+    return out;
+}
+
+/// With `verified_out`, nothing is printed (see `verify_and_report`).
+inline outcome verify_app_store_jws_command(const std::vector<std::string>& args,
+                                            iap_embedded::verification* verified_out = nullptr) {
+    flags f;
+    std::string problem;
+    if (!f.parse(args, {"--jws", "--bundle-id", "--environment", "--app-apple-id", "--root", "--at", "--repeat"},
+                 {"--allow-xcode"}, problem))
+        return outcome::usage(problem);
+    if (const auto missing = f.missing({"--jws"}); !missing.empty()) return outcome::usage("missing " + missing);
+    long long repeat = 0;
+    if (!read_repeat(f, repeat, problem)) return outcome::usage(problem);
+
+    iap_embedded::app_store_jws_options options;
+    options.expected_bundle_id = f.value("--bundle-id").value_or("");
+    options.allow_xcode = f.has("--allow-xcode");
+    if (const auto env = f.value("--environment")) {
+        if (*env == "Production") options.expected_environment = iap_embedded::app_store_environment::production;
+        else if (*env == "Sandbox") options.expected_environment = iap_embedded::app_store_environment::sandbox;
+        else if (*env == "Xcode") options.expected_environment = iap_embedded::app_store_environment::xcode;
+        else return outcome::usage("--environment is Production, Sandbox or Xcode, not '" + *env + "'");
+    }
+    if (const auto id = f.value("--app-apple-id")) {
+        const auto n = parse_count(*id);
+        if (!n) return outcome::usage("--app-apple-id needs a positive integer, not '" + *id + "'");
+        options.expected_app_apple_id = *n;
+    }
+    std::optional<outcome> failed;
+    options.roots = read_roots(f, failed);
+    if (failed) return std::move(*failed);
+    options.evaluation_time_ms = read_at(f, failed);
+    if (failed) return std::move(*failed);
+
+    const auto path = *f.value("--jws");
+    auto text = read_input(path);
+    if (!text) return outcome::unreadable("cannot read the JWS file " + path);
+    const auto first = text->find_first_not_of(" \t\r\n");
+    const auto last = text->find_last_not_of(" \t\r\n");
+    const std::string jws = first == std::string::npos ? std::string() : text->substr(first, last - first + 1);
+
+    iap_embedded::verifier verifier;
+    if (auto added = verifier.add_app_store_jws(std::move(options)); !added) return rejected(added.error());
+    return verify_and_report(verifier, iap_embedded::receipt::app_store_jws(jws), repeat, verified_out, jws_to_json);
+}
+
+} // namespace iapctl
+
+#endif // IAPCTL_APP_STORE_JWS_COMMAND_HPP
