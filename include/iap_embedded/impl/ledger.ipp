@@ -1,0 +1,571 @@
+// SPDX-License-Identifier: MIT
+#ifndef IAP_EMBEDDED_IMPL_LEDGER_IPP
+#define IAP_EMBEDDED_IMPL_LEDGER_IPP
+
+#include "iap_embedded/ledger.hpp"
+#include "iap_embedded/detail/file.hpp"
+#include "iap_embedded/detail/ledger_format.hpp"
+#include "iap_embedded/detail/ledger_state.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <utility>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+inline std::int64_t wall_clock_ms() noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// "2026-03-01T10:00:00.000Z" for a time in ms (proleptic Gregorian, UTC).
+inline std::string format_time_ms(std::int64_t ms) {
+    std::int64_t secs = ms / 1000, rem = ms % 1000;
+    if (rem < 0) rem += 1000, --secs;
+    std::int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) sod += 86400, --days;
+    // Howard Hinnant's civil_from_days.
+    const std::int64_t z = days + 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const std::int64_t doe = z - era * 146097;
+    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const std::int64_t mp = (5 * doy + 2) / 153;
+    const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    const std::int64_t y = yoe + era * 400 + (m <= 2);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
+                  static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(sod / 3600),
+                  static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60), static_cast<long long>(rem));
+    return buf;
+}
+
+inline std::string compact_temp_path(const std::string& path) { return path + ".compact-tmp"; }
+
+inline error_info broken_ledger(const ledger_state& s) {
+    return make_error(errc::io_error, "the ledger cannot be written after a failed write that could not be undone (" +
+                                          s.broken + "); close and reopen it");
+}
+
+/// Writes one record at the end of the journal and, at full durability, flushes it. On failure
+/// the file is cut back to its previous end; if even that fails, the ledger refuses further writes.
+inline result<void> append_record(ledger_state& s, const ledger_record& r) {
+    if (!s.broken.empty()) return broken_ledger(s);
+    ledger_format::mac_value next{};
+    auto framed = frame_record(s, r.type, encode_record(r), next);
+    if (!framed) return std::move(framed).error();
+    result<void> done = s.files->write_at(s.file, s.end, framed->data(), framed->size());
+    if (done && s.options.level == durability::full) done = s.files->sync(s.file);
+    if (!done) {
+        if (auto undone = s.files->truncate(s.file, s.end); !undone) s.broken = undone.message();
+        return done;
+    }
+    s.end += framed->size();
+    s.chain = next;
+    ++s.records;
+    return {};
+}
+
+/// The snapshot of `s`: a new header and the records that rebuild its state.
+inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
+    using ledger_format::record_type;
+    auto bytes = make_ledger_header(s);
+    if (!bytes) return bytes;
+    const auto add = [&](const ledger_record& r) -> result<void> {
+        ledger_format::mac_value next{};
+        auto framed = frame_record(s, r.type, encode_record(r), next);
+        if (!framed) return std::move(framed).error();
+        *bytes += *framed;
+        s.chain = next;
+        return {};
+    };
+    for (const history_item& h : s.history) {
+        ledger_record r;
+        r.time_ms = h.time_ms;
+        if (h.kind == history_kind::consumed) {
+            r.type = record_type::consume;
+            r.entry = s.entries[h.entry];
+            r.entry.expires_time_ms = h.expires_time_ms;
+        } else if (h.kind == history_kind::delivered) {
+            r.type = record_type::deliver;
+            r.entry.key = s.entries[h.entry].key;
+        } else if (h.kind == history_kind::state_changed) {
+            r.type = record_type::update;
+            r.entry.key = s.entries[h.entry].key;
+            r.state = h.state;
+            r.expires_time_ms = h.expires_time_ms;
+        } else {
+            continue;
+        }
+        if (auto added = add(r); !added) return std::move(added).error();
+    }
+    for (const auto& b : s.balances) {
+        ledger_record r;
+        r.type = record_type::balance_set;
+        r.balance = b.first;
+        r.amount = b.second;
+        r.time_ms = now;
+        if (auto added = add(r); !added) return std::move(added).error();
+    }
+    if (s.trusted_time_ms != 0) {
+        ledger_record r;
+        r.type = record_type::clock;
+        r.store_time_ms = s.trusted_time_ms;
+        r.time_ms = now;
+        if (auto added = add(r); !added) return std::move(added).error();
+    }
+    return bytes;
+}
+
+inline result<void> compact_locked(ledger_state& s) {
+    if (!s.broken.empty()) return broken_ledger(s);
+    const ledger_format::mac_value saved_chain = s.chain;
+    auto bytes = snapshot_bytes(s, wall_clock_ms());
+    if (!bytes) {
+        s.chain = saved_chain;
+        return std::move(bytes).error();
+    }
+    // Rebuild the state from the snapshot itself, so memory always equals what a reopen will see.
+    auto fresh = std::make_unique<ledger_state>();
+    fresh->keyed = s.keyed;
+    if (s.keyed) {
+        if (auto keyed = fresh->hmac.set_key(s.options.hmac_key); !keyed) return std::move(keyed).error();
+    }
+    const auto* data = reinterpret_cast<const unsigned char*>(bytes->data());
+    auto replayed = replay_ledger(*fresh, data, bytes->size());
+    if (!replayed || replayed->valid_end != bytes->size()) {
+        s.chain = saved_chain;
+        return make_error(errc::internal_error, "the ledger snapshot does not replay: " + replayed.message());
+    }
+
+    const std::string temp = compact_temp_path(s.path);
+    auto opened = s.files->open(temp, true);
+    if (!opened) return s.chain = saved_chain, std::move(opened).error();
+    const native_file f = *opened;
+    result<void> step = s.files->lock(f);
+    if (step) step = s.files->truncate(f, 0);
+    if (step) step = s.files->write_at(f, 0, bytes->data(), bytes->size());
+    if (step) step = s.files->sync(f);
+    if (step) step = s.files->rename(temp, s.path);
+    if (!step) {
+        s.files->close(f);
+        (void)s.files->remove(temp);
+        s.chain = saved_chain;
+        return step;
+    }
+    s.files->close(s.file);
+    s.file = f;
+    s.end = bytes->size();
+    s.records = fresh->records;
+    s.chain = fresh->chain;
+    s.index = std::move(fresh->index);
+    s.entries = std::move(fresh->entries);
+    s.balances = std::move(fresh->balances);
+    s.history = std::move(fresh->history);
+    s.trusted_time_ms = fresh->trusted_time_ms;
+    s.snapshot_records = fresh->snapshot_records;
+    // The new file is in use either way; this only makes the rename itself survive power loss.
+    return s.files->sync_directory_of(s.path);
+}
+
+/// Compacts once the journal holds more droppable records than both the configured slack and the
+/// snapshot's own size, so the cost of rewriting stays proportional to the records appended. A
+/// failure here does not undo the record just made durable, so it is not reported to its caller.
+inline void maybe_compact(ledger_state& s) {
+    const std::uint64_t slack = s.options.compact_slack_records;
+    if (slack == 0) return;
+    const std::uint64_t live = s.snapshot_records + s.balances.size() + 1;
+    if (s.records > live + std::max(slack, live)) (void)compact_locked(s);
+}
+
+struct open_file {
+    std::unique_ptr<ledger_state> state;
+    std::string bytes;
+};
+
+/// Opens and locks `path`, and reads it whole.
+inline result<open_file> open_and_read(const std::string& path, const ledger_options& options) {
+    open_file out;
+    out.state = std::make_unique<ledger_state>();
+    ledger_state& s = *out.state;
+    s.files = options.files != nullptr ? options.files : &default_file_system();
+    s.path = path;
+    s.options = options;
+    s.keyed = !options.hmac_key.empty();
+    if (s.keyed) {
+        if (auto keyed = s.hmac.set_key(options.hmac_key); !keyed) return std::move(keyed).error();
+    }
+    // A lock taken on a file that a compaction renamed away meanwhile protects nothing: retry.
+    for (int attempt = 0;; ++attempt) {
+        auto f = s.files->open(path, options.create);
+        if (!f) return std::move(f).error();
+        s.file = *f;
+        if (auto locked = s.files->lock(s.file); !locked) return std::move(locked).error();
+        auto current = s.files->is_current(s.file, path);
+        if (!current) return std::move(current).error();
+        if (*current) break;
+        s.files->close(s.file);
+        s.file = -1;
+        if (attempt == 8) return make_error(errc::ledger_locked, "the ledger keeps being replaced by another process");
+    }
+    if (auto removed = s.files->remove(compact_temp_path(path)); !removed) return std::move(removed).error();
+    auto size = s.files->size(s.file);
+    if (!size) return std::move(size).error();
+    if (*size > std::uint64_t{std::numeric_limits<std::size_t>::max()} / 2)
+        return make_error(errc::ledger_corrupted, "ledger corrupted at offset 0: the file is too large to be a ledger");
+    out.bytes.resize(static_cast<std::size_t>(*size));
+    auto got = s.files->read_at(s.file, 0, &out.bytes[0], out.bytes.size());
+    if (!got) return std::move(got).error();
+    out.bytes.resize(*got);
+    return out;
+}
+
+} // namespace detail
+
+IAP_EMBEDDED_DECL result<purchase_key> purchase_key::of(const purchase& p) {
+    purchase_key k;
+    k.store = p.store;
+    switch (p.store) {
+    case store_kind::google_play: k.id = p.purchase_token; break;
+    case store_kind::one_store: k.id = !p.purchase_id.empty() ? p.purchase_id : p.purchase_token; break;
+    case store_kind::app_store: k.id = p.transaction_id; break;
+    }
+    if (k.id.empty())
+        return make_error(errc::malformed_input, "the " + std::string(iap_embedded::to_string(p.store)) +
+                                                     " purchase has no unique id to key it by");
+    return k;
+}
+
+IAP_EMBEDDED_DECL result<purchase_key> purchase_key::parse(std::string_view text) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos || colon + 1 == text.size())
+        return make_error(errc::malformed_input, "a purchase key is STORE:ID, not '" + std::string(text) + "'");
+    std::string store(text.substr(0, colon));
+    for (char& c : store)
+        if (c == '-') c = '_';
+    purchase_key k;
+    if (store == "google_play") k.store = store_kind::google_play;
+    else if (store == "one_store") k.store = store_kind::one_store;
+    else if (store == "app_store") k.store = store_kind::app_store;
+    else return make_error(errc::malformed_input, "unknown store '" + store + "' in purchase key");
+    k.id = std::string(text.substr(colon + 1));
+    return k;
+}
+
+IAP_EMBEDDED_DECL ledger::ledger(std::unique_ptr<detail::ledger_state> state) noexcept : state_(std::move(state)) {}
+IAP_EMBEDDED_DECL ledger::ledger(ledger&&) noexcept = default;
+IAP_EMBEDDED_DECL ledger& ledger::operator=(ledger&&) noexcept = default;
+IAP_EMBEDDED_DECL ledger::~ledger() = default;
+
+IAP_EMBEDDED_DECL result<ledger> ledger::open(const std::string& path, ledger_options options) {
+    auto opened = detail::open_and_read(path, options);
+    if (!opened) return std::move(opened).error();
+    detail::ledger_state& s = *opened->state;
+    const auto* data = reinterpret_cast<const unsigned char*>(opened->bytes.data());
+    auto replayed = detail::replay_ledger(s, data, opened->bytes.size());
+    if (!replayed) return std::move(replayed).error();
+    if (replayed->fresh) {
+        auto header = detail::make_ledger_header(s);
+        if (!header) return std::move(header).error();
+        // A header cut short while the file was created is rewritten whole.
+        result<void> step = opened->bytes.empty() ? result<void>() : s.files->truncate(s.file, 0);
+        if (step) step = s.files->write_at(s.file, 0, header->data(), header->size());
+        if (step) step = s.files->sync(s.file);
+        if (step) step = s.files->sync_directory_of(path);
+        if (!step) return step.error();
+        s.end = header->size();
+        return ledger(std::move(opened->state));
+    }
+    s.end = replayed->valid_end;
+    if (s.end < opened->bytes.size()) {
+        // A torn tail: a record the crash cut short was never acknowledged.
+        s.recovered = opened->bytes.size() - s.end;
+        result<void> step = s.files->truncate(s.file, s.end);
+        if (step) step = s.files->sync(s.file);
+        if (!step) return step.error();
+    }
+    return ledger(std::move(opened->state));
+}
+
+IAP_EMBEDDED_DECL result<std::uint64_t> ledger::repair(const std::string& path, ledger_options options) {
+    options.create = false;
+    auto opened = detail::open_and_read(path, options);
+    if (!opened) return std::move(opened).error();
+    detail::ledger_state& s = *opened->state;
+    const auto* data = reinterpret_cast<const unsigned char*>(opened->bytes.data());
+    auto replayed = detail::replay_ledger(s, data, opened->bytes.size());
+    std::uint64_t keep = 0;
+    if (replayed) {
+        if (replayed->fresh) return std::uint64_t{0};
+        keep = replayed->valid_end;
+    } else {
+        if (replayed.error_code() != errc::ledger_corrupted || s.damage_offset < detail::ledger_format::header_size)
+            return std::move(replayed).error();
+        keep = s.damage_offset;
+    }
+    if (keep >= opened->bytes.size()) return std::uint64_t{0};
+    result<void> step = s.files->truncate(s.file, keep);
+    if (step) step = s.files->sync(s.file);
+    if (!step) return step.error();
+    return opened->bytes.size() - keep;
+}
+
+IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const consume_options& options) {
+    auto key = purchase_key::of(p);
+    if (!key) return std::move(key).error();
+    if (p.state != purchase_state::purchased)
+        return make_error(errc::malformed_input, "purchase " + key->to_string() + " is " +
+                                                     std::string(to_string(p.state)) + "; only purchased ones can be consumed");
+    if (options.credit_amount < 0 || options.credit_balance.empty() != (options.credit_amount == 0))
+        return make_error(errc::malformed_input, "a credit needs both a balance name and a positive amount");
+
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::consume;
+    ledger_entry& e = r.entry;
+    e.key = std::move(*key);
+    e.product_id = p.product_id;
+    e.order_id = p.order_id;
+    e.quantity = p.quantity;
+    e.purchase_time_ms = p.purchase_time_ms;
+    e.expires_time_ms = p.expires_time_ms ? p.expires_time_ms : options.expires_time_ms;
+    e.kind = options.kind;
+    if (e.kind == product_kind::automatic)
+        e.kind = e.expires_time_ms ? product_kind::subscription
+                 : !options.credit_balance.empty() ? product_kind::consumable
+                                                   : product_kind::non_consumable;
+    e.credit_balance = options.credit_balance;
+    e.credit_amount = options.credit_amount;
+    r.store_time_ms = options.store_time_ms;
+    r.delivered = options.delivered;
+
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    if (const ledger_entry* before = s.find(e.key))
+        return make_error(errc::already_consumed, "purchase " + e.key.to_string() + " was already consumed at " +
+                                                      detail::format_time_ms(before->consumed_time_ms) + " (" +
+                                                      std::to_string(before->consumed_time_ms) + " ms)");
+    r.time_ms = detail::wall_clock_ms();
+    e.consumed_time_ms = r.time_ms;
+    if (r.delivered) e.delivered_time_ms = r.time_ms;
+    if (!e.credit_balance.empty()) {
+        const auto it = s.balances.find(e.credit_balance);
+        if (it != s.balances.end() && it->second > std::numeric_limits<std::int64_t>::max() - e.credit_amount)
+            return make_error(errc::malformed_input, "the credit would overflow balance " + e.credit_balance);
+    }
+    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
+    const purchase_key consumed = r.entry.key;
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return *s.find(consumed);
+}
+
+IAP_EMBEDDED_DECL result<void> ledger::mark_delivered(const purchase_key& key) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const ledger_entry* e = s.find(key);
+    if (e == nullptr) return make_error(errc::malformed_input, "purchase " + key.to_string() + " was never consumed");
+    if (e->delivered_time_ms) return {};
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::deliver;
+    r.entry.key = key;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return appended;
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return {};
+}
+
+IAP_EMBEDDED_DECL result<std::int64_t> ledger::spend(std::string_view balance, std::int64_t amount) {
+    if (balance.empty() || amount <= 0)
+        return make_error(errc::malformed_input, "spend needs a balance name and a positive amount");
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const auto it = s.balances.find(std::string(balance));
+    const std::int64_t have = it == s.balances.end() ? 0 : it->second;
+    if (have < amount)
+        return make_error(errc::insufficient_balance, "balance " + std::string(balance) + " is " + std::to_string(have) +
+                                                          ", less than " + std::to_string(amount));
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::spend;
+    r.balance = std::string(balance);
+    r.amount = amount;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
+    const std::string name = r.balance;
+    (void)s.apply(std::move(r));
+    const std::int64_t now = s.balances[name];
+    detail::maybe_compact(s);
+    return now;
+}
+
+IAP_EMBEDDED_DECL result<ledger_entry> ledger::record_update(const purchase& later, std::int64_t store_time_ms) {
+    auto key = purchase_key::of(later);
+    if (!key) return std::move(key).error();
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const ledger_entry* e = s.find(*key);
+    if (e == nullptr) return make_error(errc::malformed_input, "purchase " + key->to_string() + " was never consumed");
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::update;
+    r.entry.key = *key;
+    r.state = later.state;
+    r.expires_time_ms = later.expires_time_ms ? later.expires_time_ms : e->expires_time_ms;
+    r.store_time_ms = store_time_ms;
+    if (r.state == e->state && r.expires_time_ms == e->expires_time_ms && store_time_ms <= s.trusted_time_ms) return *e;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return *s.find(*key);
+}
+
+IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    if (time_ms <= s.trusted_time_ms) return {};
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::clock;
+    r.store_time_ms = time_ms;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return appended;
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return {};
+}
+
+IAP_EMBEDDED_DECL std::int64_t ledger::trusted_time_ms() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->trusted_time_ms;
+}
+
+IAP_EMBEDDED_DECL std::vector<ledger_entry> ledger::undelivered() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::vector<ledger_entry> out;
+    for (const auto& e : state_->entries)
+        if (!e.delivered_time_ms) out.push_back(e);
+    return out;
+}
+
+IAP_EMBEDDED_DECL std::vector<ledger_entry> ledger::entitlements(std::int64_t at_ms) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const std::int64_t now = std::max(at_ms, state_->trusted_time_ms);
+    std::vector<ledger_entry> out;
+    for (const auto& e : state_->entries) {
+        if (e.state != purchase_state::purchased) continue;
+        if (e.kind == product_kind::non_consumable ||
+            (e.kind == product_kind::subscription && (!e.expires_time_ms || *e.expires_time_ms > now)))
+            out.push_back(e);
+    }
+    return out;
+}
+
+IAP_EMBEDDED_DECL std::optional<ledger_entry> ledger::find(const purchase_key& key) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const ledger_entry* e = state_->find(key);
+    if (e == nullptr) return std::nullopt;
+    return *e;
+}
+
+IAP_EMBEDDED_DECL std::int64_t ledger::balance(std::string_view name) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const auto it = state_->balances.find(std::string(name));
+    return it == state_->balances.end() ? 0 : it->second;
+}
+
+IAP_EMBEDDED_DECL std::map<std::string, std::int64_t> ledger::balances() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->balances;
+}
+
+IAP_EMBEDDED_DECL std::vector<history_event> ledger::history(const history_filter& filter) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::vector<history_event> out;
+    const auto& s = *state_;
+    for (const auto& h : s.history) {
+        if (h.time_ms < filter.from_ms || h.time_ms > filter.to_ms) continue;
+        const ledger_entry* e = h.entry == detail::history_item::no_entry ? nullptr : &s.entries[h.entry];
+        if (filter.store && (e == nullptr || e->key.store != *filter.store)) continue;
+        if (!filter.product_id.empty() && (e == nullptr || e->product_id != filter.product_id)) continue;
+        out.push_back(s.event(h));
+    }
+    return out;
+}
+
+namespace detail {
+inline void append_json_string(std::string& out, const std::string& s) {
+    out += '"';
+    for (const char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+} // namespace detail
+
+IAP_EMBEDDED_DECL std::string ledger::history_json(const history_filter& filter) const {
+    const auto events = history(filter);
+    std::string out = "[";
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const history_event& h = events[i];
+        out += i == 0 ? "\n  {" : ",\n  {";
+        out += "\"kind\": ";
+        detail::append_json_string(out, std::string(to_string(h.kind)));
+        out += ", \"time_ms\": " + std::to_string(h.time_ms);
+        if (h.key) {
+            out += ", \"store\": ";
+            detail::append_json_string(out, std::string(to_string(h.key->store)));
+            out += ", \"key\": ";
+            detail::append_json_string(out, h.key->to_string());
+            out += ", \"product_id\": ";
+            detail::append_json_string(out, h.product_id);
+            out += ", \"state\": ";
+            detail::append_json_string(out, std::string(to_string(h.state)));
+        }
+        if (h.expires_time_ms) out += ", \"expires_time_ms\": " + std::to_string(*h.expires_time_ms);
+        if (!h.balance.empty()) {
+            out += ", \"balance\": ";
+            detail::append_json_string(out, h.balance);
+            out += ", \"amount\": " + std::to_string(h.amount);
+        }
+        out += "}";
+    }
+    out += events.empty() ? "]" : "\n]";
+    return out;
+}
+
+IAP_EMBEDDED_DECL result<void> ledger::compact() {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return detail::compact_locked(*state_);
+}
+
+IAP_EMBEDDED_DECL std::uint64_t ledger::record_count() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->records;
+}
+
+IAP_EMBEDDED_DECL std::uint64_t ledger::file_size() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->end;
+}
+
+IAP_EMBEDDED_DECL std::uint64_t ledger::recovered_bytes() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->recovered;
+}
+
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_IMPL_LEDGER_IPP
