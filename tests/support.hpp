@@ -8,6 +8,9 @@
 #include <catch2/catch.hpp>
 #include <picojson.h>
 
+#include <stdlib.h>
+
+#include <cstdlib>
 #include <fstream>
 #include <iterator>
 #include <sstream>
@@ -31,6 +34,39 @@ inline std::string read_file(const std::string& path) {
 
 /// The exact bytes of a test data file.
 inline std::string read_testdata(const std::string& relative) { return read_file(testdata_path(relative)); }
+
+/// `s` quoted for /bin/sh.
+inline std::string shell_quote(const std::string& s) {
+    std::string q = "'";
+    for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return q + "'";
+}
+
+/// A fresh directory under /tmp, removed with everything in it at scope exit.
+class scratch_dir {
+public:
+    scratch_dir() {
+        char pattern[] = "/tmp/iap_embedded_test_XXXXXX";
+        REQUIRE(mkdtemp(pattern) != nullptr);
+        path_ = pattern;
+    }
+    ~scratch_dir() { (void)std::system(("rm -rf " + shell_quote(path_)).c_str()); }
+    scratch_dir(const scratch_dir&) = delete;
+    scratch_dir& operator=(const scratch_dir&) = delete;
+
+    const std::string& path() const { return path_; }
+    /// The path of `name` inside the directory.
+    std::string file(const std::string& name) const { return path_ + "/" + name; }
+    /// Writes `content` to `name` inside the directory and returns its path.
+    std::string write(const std::string& name, const std::string& content) const {
+        const std::string p = file(name);
+        std::ofstream(p, std::ios::binary) << content;
+        return p;
+    }
+
+private:
+    std::string path_;
+};
 
 /// Decodes hex test vectors; fails the current test on odd length or a non-hex digit.
 inline std::vector<unsigned char> from_hex(const std::string& hex) {

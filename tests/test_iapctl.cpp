@@ -2,6 +2,7 @@
 //
 // iapctl is the library's contract with shells and scripts: exit codes 0/1/2, exactly one JSON
 // object on stdout, messages on stderr. These tests run the built binary.
+#include "iapctl_runner.hpp"
 #include "support.hpp"
 
 #include <iap_embedded/iap_embedded.hpp>
@@ -21,81 +22,7 @@
 
 namespace {
 
-struct run_result {
-    int exit_code = -1;
-    std::string out;
-    std::string err;
-};
-
-std::string shell_quote(const std::string& s) {
-    std::string q = "'";
-    for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    return q + "'";
-}
-
-class scratch_dir {
-public:
-    scratch_dir() {
-        char pattern[] = "/tmp/iapctl_test_XXXXXX";
-        REQUIRE(mkdtemp(pattern) != nullptr);
-        path_ = pattern;
-    }
-    ~scratch_dir() { (void)std::system(("rm -rf " + shell_quote(path_)).c_str()); }
-    std::string write(const std::string& name, const std::string& content) const {
-        const std::string p = path_ + "/" + name;
-        std::ofstream(p, std::ios::binary) << content;
-        return p;
-    }
-    const std::string& path() const { return path_; }
-
-private:
-    std::string path_;
-};
-
-// Runs iapctl with `args`; `stdin_file` (optional) is redirected to its standard input.
-run_result iapctl(const std::vector<std::string>& args, const std::string& stdin_file = "") {
-    static const scratch_dir capture;
-    std::string cmd = shell_quote(IAP_EMBEDDED_IAPCTL_PATH);
-    for (const auto& a : args) cmd += " " + shell_quote(a);
-    const std::string out_path = capture.path() + "/stdout";
-    const std::string err_path = capture.path() + "/stderr";
-    cmd += " >" + shell_quote(out_path) + " 2>" + shell_quote(err_path);
-    cmd += " <" + shell_quote(stdin_file.empty() ? "/dev/null" : stdin_file);
-    const int status = std::system(cmd.c_str());
-    run_result r;
-    REQUIRE(WIFEXITED(status));
-    r.exit_code = WEXITSTATUS(status);
-    r.out = test_support::read_file(out_path);
-    r.err = test_support::read_file(err_path);
-    return r;
-}
-
-// stdout must be exactly one JSON object (and a trailing newline).
-picojson::object json_of(const run_result& r) {
-    INFO("stdout: " << r.out << "\nstderr: " << r.err);
-    picojson::value v;
-    const std::string error = picojson::parse(v, r.out);
-    REQUIRE(error.empty());
-    REQUIRE(v.is<picojson::object>());
-    REQUIRE(r.out.back() == '\n');
-    return v.get<picojson::object>();
-}
-
-void require_rejected(const run_result& r, const std::string& code) {
-    INFO("stdout: " << r.out << "\nstderr: " << r.err);
-    REQUIRE(r.exit_code == 1);
-    const auto j = json_of(r);
-    CHECK(j.at("valid").get<bool>() == false);
-    CHECK(j.at("error").get<std::string>() == code);
-    CHECK_FALSE(j.at("message").get<std::string>().empty());
-}
-
-void require_usage_error(const run_result& r) {
-    INFO("stdout: " << r.out << "\nstderr: " << r.err);
-    CHECK(r.exit_code == 2);
-    CHECK(r.out.empty());
-    CHECK(r.err.find("iapctl: ") == 0);
-}
+using namespace iapctl_runner;
 
 const std::string go_iap = "google_play/go-iap/";
 

@@ -9,10 +9,14 @@
 #include "cli.hpp"
 #include "purchase_json.hpp"
 
+#include <iap_embedded/ledger.hpp>
 #include <iap_embedded/testing.hpp>
 #include <iap_embedded/verifier.hpp>
 
+#include <cstdio>
 #include <string>
+
+#include <unistd.h>
 
 namespace iapctl {
 
@@ -57,6 +61,51 @@ inline bool run_store(const store_sample& s, const iap_embedded::testing::rsa_te
     return forged_result.error_code() == iap_embedded::errc::signature_invalid;
 }
 
+// The consume ledger on a temporary file: consume, a rejected replay, and an undelivered
+// purchase recovered after a simulated crash. Returns whether every step behaved as it must.
+inline bool run_ledger(const iap_embedded::verifier& verifier, const store_sample& s,
+                       const iap_embedded::testing::rsa_test_key& key, json& steps) {
+    using iap_embedded::errc;
+    const auto signature = key.sign_base64(s.purchase_json, s.digest);
+    if (!signature) return steps.push("Signing failed: " + signature.message()), false;
+    const auto verified = verifier.verify({s.store, s.purchase_json, *signature});
+    if (!verified) return steps.push("Verification failed: " + verified.message()), false;
+    const iap_embedded::purchase& p = verified->purchases.front();
+
+    char path[] = "/tmp/iapctl-demo-ledger-XXXXXX";
+    const int fd = mkstemp(path);
+    if (fd < 0) return steps.push("Cannot create a temporary ledger file."), false;
+    close(fd);
+    std::remove(path);
+    const auto cleanup = [&path] { std::remove(path); };
+
+    bool ok = false;
+    {
+        auto opened = iap_embedded::ledger::open(path);
+        if (!opened) return cleanup(), steps.push("Opening the ledger failed: " + opened.message()), false;
+        const auto consumed = opened->consume(p);
+        if (!consumed) return cleanup(), steps.push("Consume failed: " + consumed.message()), false;
+        steps.push("Consumed the verified Google Play purchase in a new ledger (" + consumed->key.to_string() +
+                   "), flushed to disk before success was returned.");
+        const auto replay = opened->consume(p);
+        ok = !replay && replay.error_code() == errc::already_consumed;
+        steps.push(ok ? "Replayed the same signed purchase: rejected with already_consumed (" + replay.message() + ")."
+                      : std::string("A replayed purchase was accepted. This must never happen."));
+        steps.push("Simulated a crash after consuming and before granting the item: closed without marking it delivered.");
+    }
+    auto reopened = iap_embedded::ledger::open(path);
+    if (!reopened) return cleanup(), steps.push("Reopening the ledger failed: " + reopened.message()), false;
+    const auto pending = reopened->undelivered();
+    const bool recovered = pending.size() == 1 && pending.front().product_id == p.product_id;
+    steps.push(recovered ? "Reopened it: undelivered() lists " + pending.front().product_id +
+                               ", so the paid item is granted now instead of being lost."
+                         : std::string("The undelivered purchase was not listed after reopening."));
+    const bool delivered = recovered && reopened->mark_delivered(pending.front().key) && reopened->undelivered().empty();
+    if (delivered) steps.push("Granted it and marked it delivered; nothing is pending any more. Removed the temporary ledger.");
+    cleanup();
+    return ok && recovered && delivered;
+}
+
 } // namespace demo_detail
 
 inline outcome run_demo(const std::vector<std::string>& args) {
@@ -93,11 +142,13 @@ inline outcome run_demo(const std::vector<std::string>& args) {
     };
     bool ok = true;
     for (const auto& sample : samples) ok = demo_detail::run_store(sample, *key, verifier, steps, purchases) && ok;
+    ok = demo_detail::run_ledger(verifier, samples[0], *key, steps) && ok;
 
     auto out = json::object();
     out.set("demo", ok ? "passed" : "failed");
     out.set("message", ok ? "Genuine purchases verified and tampered copies rejected, for both stores, entirely "
-                            "inside this process."
+                            "inside this process; the ledger consumed a purchase once, rejected its replay and "
+                            "recovered it after a simulated crash."
                           : "A demo step did not behave as it must; see steps.");
     out.set("steps", std::move(steps));
     out.set("purchases", std::move(purchases));

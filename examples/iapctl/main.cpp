@@ -2,8 +2,11 @@
 //
 // iapctl: the command-line face of iap_embedded. Prints exactly one JSON object on stdout.
 // Exit 0: success / valid; 1: the input was read but rejected; 2: usage error or unreadable file.
+#include "app_store_command.hpp"
+#include "app_store_jws_command.hpp"
 #include "cli.hpp"
 #include "demo_command.hpp"
+#include "ledger_command.hpp"
 #include "verify_command.hpp"
 
 #include <iap_embedded/version.hpp>
@@ -21,6 +24,15 @@ constexpr const char* usage_text =
     "  iapctl demo\n"
     "  iapctl verify google-play --public-key KEY --data FILE --signature SIG [--package-name NAME] [--repeat N]\n"
     "  iapctl verify one-store   --public-key KEY --data FILE --signature SIG [--package-name NAME] [--repeat N]\n"
+    "  iapctl verify app-store-receipt --receipt FILE [--bundle-id ID] [--app-version V] [--device-id ID]\n"
+    "                                  [--root CERT]... [--at TIME] [--allow-xcode] [--repeat N]\n"
+    "  iapctl verify app-store-jws --jws FILE [--bundle-id ID] [--environment Production|Sandbox|Xcode]\n"
+    "                              [--app-apple-id N] [--root CERT]... [--at TIME] [--allow-xcode] [--repeat N]\n"
+    "  iapctl ledger consume --ledger FILE [--hmac-key KEY] [--deliver] [--credit NAME=AMOUNT] STORE VERIFY-ARGS...\n"
+    "  iapctl ledger deliver --ledger FILE [--hmac-key KEY] --key STORE:ID\n"
+    "  iapctl ledger spend   --ledger FILE [--hmac-key KEY] --balance NAME --amount N\n"
+    "  iapctl ledger history|undelivered|entitlements|balances --ledger FILE [--hmac-key KEY] [--at TIME]\n"
+    "  iapctl ledger check   --ledger FILE [--hmac-key KEY]\n"
     "\n"
     "KEY and SIG are base64 text or @path to a file holding it; FILE holds the exact signed bytes (- is stdin).\n"
     "Output: one JSON object on stdout. Exit 0 valid, 1 rejected, 2 usage error or unreadable file.\n";
@@ -38,12 +50,15 @@ iapctl::outcome dispatch(const std::vector<std::string>& args) {
     }
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "demo") return iapctl::run_demo(rest);
+    if (command == "ledger") return iapctl::run_ledger(rest);
     if (command == "verify") {
-        if (rest.empty()) return iapctl::outcome::usage("verify needs a store: google-play or one-store");
+        if (rest.empty()) return iapctl::outcome::usage("verify needs a store: google-play, one-store, app-store-receipt or app-store-jws");
         const std::vector<std::string> flags(rest.begin() + 1, rest.end());
         if (rest[0] == "google-play") return iapctl::verify_signed_json_store(store_kind::google_play, flags);
         if (rest[0] == "one-store") return iapctl::verify_signed_json_store(store_kind::one_store, flags);
-        return iapctl::outcome::usage("unknown store '" + rest[0] + "' (expected google-play or one-store)");
+        if (rest[0] == "app-store-receipt") return iapctl::verify_app_store_receipt_command(flags);
+        if (rest[0] == "app-store-jws") return iapctl::verify_app_store_jws_command(flags);
+        return iapctl::outcome::usage("unknown store '" + rest[0] + "' (expected google-play, one-store, app-store-receipt or app-store-jws)");
     }
     return iapctl::outcome::usage("unknown command '" + command + "'");
 }

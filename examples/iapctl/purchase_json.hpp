@@ -36,6 +36,13 @@ inline json purchase_to_json(const iap_embedded::purchase& p) {
     text("developer_payload", p.developer_payload);
     text("obfuscated_account_id", p.obfuscated_account_id);
     text("obfuscated_profile_id", p.obfuscated_profile_id);
+    text("transaction_id", p.transaction_id);
+    text("original_transaction_id", p.original_transaction_id);
+    if (p.original_purchase_time_ms) out.set("original_purchase_time_ms", *p.original_purchase_time_ms);
+    if (p.expires_time_ms) out.set("expires_time_ms", *p.expires_time_ms);
+    if (p.cancellation_time_ms) out.set("cancellation_time_ms", *p.cancellation_time_ms);
+    if (p.web_order_line_item_id) out.set("web_order_line_item_id", *p.web_order_line_item_id);
+    if (p.in_intro_offer) out.set("in_intro_offer", *p.in_intro_offer);
     return out;
 }
 
@@ -44,6 +51,16 @@ inline json verification_to_json(const iap_embedded::verification& v) {
     auto out = json::object();
     out.set("valid", true);
     out.set("store", iap_embedded::to_string(v.store));
+    if (v.app_store) {
+        const auto& r = *v.app_store;
+        out.set("bundle_id", r.bundle_id);
+        out.set("app_version", r.app_version);
+        out.set("original_app_version", r.original_app_version);
+        out.set("environment", iap_embedded::to_string(r.environment));
+        out.set("creation_time_ms", r.creation_time_ms);
+        if (r.expiration_time_ms) out.set("expiration_time_ms", *r.expiration_time_ms);
+        out.set("device_checked", r.device_checked);
+    }
     auto purchases = json::array();
     for (const auto& p : v.purchases) purchases.push(purchase_to_json(p));
     out.set("purchases", std::move(purchases));

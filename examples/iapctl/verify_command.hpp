@@ -39,8 +39,25 @@ inline bool read_repeat(const flags& f, long long& repeat, std::string& problem)
     return true;
 }
 
-/// The signed-JSON stores: Google Play and ONE store.
-inline outcome verify_signed_json_store(iap_embedded::store_kind store, const std::vector<std::string>& args) {
+/// Verifies `receipt` and prints `to_json` of the result (with `--repeat` timings). With
+/// `verified_out`, nothing is printed: the verification is stored there and the outcome is an
+/// empty success, so that other commands (`ledger consume`) can verify first.
+template <class ToJson>
+outcome verify_and_report(const iap_embedded::verifier& verifier, const iap_embedded::receipt& receipt, long long repeat,
+                          iap_embedded::verification* verified_out, ToJson&& to_json) {
+    const auto verified = verifier.verify(receipt);
+    if (!verified) return rejected(verified.error());
+    if (verified_out != nullptr) return *verified_out = *verified, outcome::success(json());
+    json out = to_json(*verified);
+    if (repeat > 0) measure_repeat(repeat, out, [&] { return verifier.verify(receipt).has_value(); });
+    return outcome::success(std::move(out));
+}
+
+/// The signed-JSON stores: Google Play and ONE store. With `verified_out`, a success is not
+/// printed: the verification is stored there and the outcome is an empty success (`--repeat` is
+/// ignored), so that other commands (`ledger consume`) can verify first.
+inline outcome verify_signed_json_store(iap_embedded::store_kind store, const std::vector<std::string>& args,
+                                        iap_embedded::verification* verified_out = nullptr) {
     flags f;
     std::string problem;
     if (!f.parse(args, {"--public-key", "--data", "--signature", "--package-name", "--repeat"}, {}, problem))
@@ -63,12 +80,9 @@ inline outcome verify_signed_json_store(iap_embedded::store_kind store, const st
                                                                       : verifier.add_one_store(*key, package);
     if (!added) return rejected(added.error());
 
-    const iap_embedded::receipt receipt{store, *data, *signature};
-    const auto verified = verifier.verify(receipt);
-    if (!verified) return rejected(verified.error());
-    json out = verification_to_json(*verified);
-    if (repeat > 0) measure_repeat(repeat, out, [&] { return verifier.verify(receipt).has_value(); });
-    return outcome::success(std::move(out));
+    const auto receipt = store == iap_embedded::store_kind::google_play ? iap_embedded::receipt::google_play(*data, *signature)
+                                                                        : iap_embedded::receipt::one_store(*data, *signature);
+    return verify_and_report(verifier, receipt, repeat, verified_out, verification_to_json);
 }
 
 } // namespace iapctl

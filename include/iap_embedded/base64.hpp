@@ -31,6 +31,10 @@ IAP_EMBEDDED_DECL result<std::size_t> decode_base64_into(std::string_view encode
 /// Decodes `encoded` into a new buffer. Fails with `malformed_input` as `decode_base64_into`.
 IAP_EMBEDDED_DECL result<std::vector<unsigned char>> decode_base64(std::string_view encoded);
 
+/// Decodes base64url without padding (RFC 7515 section 2, as JWS uses it): only `A-Z a-z 0-9 - _`,
+/// no `=`, no whitespace, non-zero padding bits rejected. Fails with `malformed_input`.
+IAP_EMBEDDED_DECL result<std::vector<unsigned char>> decode_base64url(std::string_view encoded);
+
 /// Encodes bytes as padded standard base64 on one line.
 IAP_EMBEDDED_DECL std::string encode_base64(const unsigned char* data, std::size_t size);
 

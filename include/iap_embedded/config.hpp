@@ -27,6 +27,17 @@
 #define IAP_EMBEDDED_MAX_RSA_BITS 4096
 #endif
 
+/// Largest App Store receipt accepted (DER bytes, or base64 text), in bytes. A receipt with a
+/// few hundred purchases is under 200 KiB; larger input is `not_a_receipt` before any parsing.
+#ifndef IAP_EMBEDDED_MAX_RECEIPT_BYTES
+#define IAP_EMBEDDED_MAX_RECEIPT_BYTES (4 * 1024 * 1024)
+#endif
+
+/// Deepest ASN.1 nesting accepted in a receipt. A BER receipt from Xcode nests about 8 levels.
+#ifndef IAP_EMBEDDED_MAX_ASN1_DEPTH
+#define IAP_EMBEDDED_MAX_ASN1_DEPTH 16
+#endif
+
 /// Whether exceptions are enabled in this translation unit (detected; may be forced to 0 or 1).
 #ifndef IAP_EMBEDDED_HAS_EXCEPTIONS
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)

@@ -66,6 +66,8 @@ enum class errc {
     ledger_corrupted,
     /// A file operation failed (the message names the operation and the system error).
     io_error,
+    /// The StoreKit 2 data is for another app: its `appAppleId` differs from the expected one.
+    app_apple_id_mismatch,
 };
 
 /// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
@@ -90,6 +92,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::ledger_locked: return "ledger_locked";
     case errc::ledger_corrupted: return "ledger_corrupted";
     case errc::io_error: return "io_error";
+    case errc::app_apple_id_mismatch: return "app_apple_id_mismatch";
     }
     return "unknown_error";
 }
@@ -119,6 +122,7 @@ public:
         case errc::ledger_locked: return "the ledger is locked by another process";
         case errc::ledger_corrupted: return "the ledger is corrupted";
         case errc::io_error: return "a file operation failed";
+        case errc::app_apple_id_mismatch: return "the data belongs to another app (app Apple id)";
         }
         return "unknown iap_embedded error";
     }

@@ -12,6 +12,10 @@
 #include "iap_embedded/base64.hpp"
 #include "iap_embedded/google_play.hpp"
 #include "iap_embedded/one_store.hpp"
+#include "iap_embedded/trusted_roots.hpp"
+#include "iap_embedded/app_store.hpp"
+#include "iap_embedded/app_store_jws.hpp"
 #include "iap_embedded/verifier.hpp"
+#include "iap_embedded/ledger.hpp"
 
 #endif // IAP_EMBEDDED_IAP_EMBEDDED_HPP

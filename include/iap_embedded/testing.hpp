@@ -8,6 +8,7 @@
 
 #include "iap_embedded/base64.hpp"
 #include "iap_embedded/detail/crypto.hpp"
+#include "iap_embedded/detail/ecdsa.hpp"
 #include "iap_embedded/error.hpp"
 
 #include <mbedtls/ctr_drbg.h>
@@ -117,6 +118,54 @@ private:
     explicit rsa_test_key(std::unique_ptr<key_state> state) noexcept : state_(std::move(state)) {}
 
     std::unique_ptr<key_state> state_;
+    friend class ec_test_key;
+};
+
+/// An EC private key (PEM, as `openssl genpkey` writes it) that signs StoreKit 2 JWS the way the
+/// App Store does: ES256, raw `r || s`. Move-only.
+class ec_test_key {
+public:
+    static result<ec_test_key> from_pem(std::string_view pem) {
+        auto state = std::make_unique<rsa_test_key::key_state>();
+        if (auto seeded = state->seed({}); !seeded) return std::move(seeded).error();
+        const std::string text(pem); // mbedTLS wants the PEM's terminating NUL counted
+        const int rc = detail::compat::pk_parse_key(state->key.get(), reinterpret_cast<const unsigned char*>(text.c_str()),
+                                                    text.size() + 1, &state->drbg);
+        if (rc != 0) return make_error(errc::malformed_key, "not a PEM private key", rc);
+        if (detail::ecdsa_key_scalar_bytes(state->key.get()) != 32)
+            return make_error(errc::malformed_key, "ES256 needs a P-256 key");
+        return ec_test_key(std::move(state));
+    }
+
+    /// The ES256 signature of `data` as raw `r || s` (64 bytes), base64url without padding.
+    result<std::string> sign_es256_base64url(std::string_view data) const {
+        auto hash = detail::compute_digest(detail::digest_kind::sha256,
+                                           reinterpret_cast<const unsigned char*>(data.data()), data.size());
+        if (!hash) return std::move(hash).error();
+        unsigned char der[2 * 66 + 8];
+        std::size_t der_len = 0;
+        const int rc = detail::compat::pk_sign(state_->key.get(), MBEDTLS_MD_SHA256, hash->bytes, hash->size, der,
+                                               sizeof der, &der_len, &state_->drbg);
+        if (rc != 0) return make_error(errc::internal_error, "ECDSA signing failed", rc);
+        auto rs = detail::ecdsa_signature_from_der(der, der_len, 32);
+        if (!rs) return std::move(rs).error();
+        unsigned char raw[64] = {};
+        std::memcpy(raw + 32 - rs->r_size, rs->r, rs->r_size);
+        std::memcpy(raw + 64 - rs->s_size, rs->s, rs->s_size);
+        return base64url(raw, sizeof raw);
+    }
+
+    /// Base64url without padding, as JWS writes every part.
+    static std::string base64url(const unsigned char* data, std::size_t size) {
+        std::string text = encode_base64(data, size);
+        while (!text.empty() && text.back() == '=') text.pop_back();
+        for (char& c : text) c = c == '+' ? '-' : c == '/' ? '_' : c;
+        return text;
+    }
+
+private:
+    explicit ec_test_key(std::unique_ptr<rsa_test_key::key_state> state) noexcept : state_(std::move(state)) {}
+    std::unique_ptr<rsa_test_key::key_state> state_;
 };
 
 } // namespace testing

@@ -104,6 +104,17 @@
 #define IAP_EMBEDDED_MAX_RSA_BITS 4096
 #endif
 
+/// Largest App Store receipt accepted (DER bytes, or base64 text), in bytes. A receipt with a
+/// few hundred purchases is under 200 KiB; larger input is `not_a_receipt` before any parsing.
+#ifndef IAP_EMBEDDED_MAX_RECEIPT_BYTES
+#define IAP_EMBEDDED_MAX_RECEIPT_BYTES (4 * 1024 * 1024)
+#endif
+
+/// Deepest ASN.1 nesting accepted in a receipt. A BER receipt from Xcode nests about 8 levels.
+#ifndef IAP_EMBEDDED_MAX_ASN1_DEPTH
+#define IAP_EMBEDDED_MAX_ASN1_DEPTH 16
+#endif
+
 /// Whether exceptions are enabled in this translation unit (detected; may be forced to 0 or 1).
 #ifndef IAP_EMBEDDED_HAS_EXCEPTIONS
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS) || defined(_CPPUNWIND)
@@ -188,6 +199,8 @@ enum class errc {
     ledger_corrupted,
     /// A file operation failed (the message names the operation and the system error).
     io_error,
+    /// The StoreKit 2 data is for another app: its `appAppleId` differs from the expected one.
+    app_apple_id_mismatch,
 };
 
 /// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
@@ -212,6 +225,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::ledger_locked: return "ledger_locked";
     case errc::ledger_corrupted: return "ledger_corrupted";
     case errc::io_error: return "io_error";
+    case errc::app_apple_id_mismatch: return "app_apple_id_mismatch";
     }
     return "unknown_error";
 }
@@ -241,6 +255,7 @@ public:
         case errc::ledger_locked: return "the ledger is locked by another process";
         case errc::ledger_corrupted: return "the ledger is corrupted";
         case errc::io_error: return "a file operation failed";
+        case errc::app_apple_id_mismatch: return "the data belongs to another app (app Apple id)";
         }
         return "unknown iap_embedded error";
     }
@@ -478,6 +493,10 @@ IAP_EMBEDDED_DECL result<std::size_t> decode_base64_into(std::string_view encode
 /// Decodes `encoded` into a new buffer. Fails with `malformed_input` as `decode_base64_into`.
 IAP_EMBEDDED_DECL result<std::vector<unsigned char>> decode_base64(std::string_view encoded);
 
+/// Decodes base64url without padding (RFC 7515 section 2, as JWS uses it): only `A-Z a-z 0-9 - _`,
+/// no `=`, no whitespace, non-zero padding bits rejected. Fails with `malformed_input`.
+IAP_EMBEDDED_DECL result<std::vector<unsigned char>> decode_base64url(std::string_view encoded);
+
 /// Encodes bytes as padded standard base64 on one line.
 IAP_EMBEDDED_DECL std::string encode_base64(const unsigned char* data, std::size_t size);
 
@@ -596,6 +615,22 @@ IAP_EMBEDDED_DECL result<std::vector<unsigned char>> decode_base64(std::string_v
     if (!n) return std::move(n).error();
     out.resize(*n);
     return out;
+}
+
+IAP_EMBEDDED_DECL result<std::vector<unsigned char>> decode_base64url(std::string_view encoded) {
+    if (encoded.size() % 4 == 1) return make_error(errc::malformed_input, "not valid base64url: impossible length");
+    std::string standard;
+    standard.reserve(encoded.size() + 2);
+    for (std::size_t i = 0; i < encoded.size(); ++i) {
+        const char c = encoded[i];
+        if (c == '-') standard += '+';
+        else if (c == '_') standard += '/';
+        else if (c == '+' || c == '/' || detail::base64_table.value[static_cast<unsigned char>(c)] < 0)
+            return detail::base64_error("character outside the base64url alphabet", i);
+        else standard += c;
+    }
+    standard.append((4 - standard.size() % 4) % 4, '=');
+    return decode_base64(standard);
 }
 
 IAP_EMBEDDED_DECL std::string encode_base64(const unsigned char* data, std::size_t size) {
@@ -745,9 +780,11 @@ IAP_EMBEDDED_DECL result<purchase> verify_google_play(std::string_view public_ke
 
 #include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
+#include <mbedtls/x509_crt.h>
 
 #include <cstddef>
 
@@ -808,6 +845,79 @@ inline std::size_t rsa_modulus_bits(const mbedtls_pk_context* ctx) noexcept {
 #endif
 }
 
+/// X.509 certificate fields that 3.x made private (`MBEDTLS_PRIVATE`): the signature over the TBS
+/// part, its digest and key algorithm, and the basicConstraints values. `tbs`, `raw`,
+/// `issuer_raw`, `subject_raw`, `valid_from`, `valid_to`, `v3_ext` and `pk` are public in both.
+inline const mbedtls_x509_buf& crt_signature(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(sig);
+#else
+    return crt->sig;
+#endif
+}
+inline mbedtls_md_type_t crt_signature_md(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(sig_md);
+#else
+    return crt->sig_md;
+#endif
+}
+inline mbedtls_pk_type_t crt_signature_pk(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(sig_pk);
+#else
+    return crt->sig_pk;
+#endif
+}
+inline bool crt_is_ca(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(ca_istrue) != 0;
+#else
+    return crt->ca_istrue != 0;
+#endif
+}
+/// basicConstraints pathLenConstraint as mbedTLS stores it: 0 when absent, otherwise the
+/// constraint plus one.
+inline int crt_max_pathlen(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(max_pathlen);
+#else
+    return crt->max_pathlen;
+#endif
+}
+
+/// The calendar fields of an `mbedtls_x509_time` (UTC), as {year, month, day, hour, minute, second}.
+struct x509_calendar_time {
+    int year, mon, day, hour, min, sec;
+};
+inline x509_calendar_time x509_time_fields(const mbedtls_x509_time& t) noexcept {
+    return {t.year, t.mon, t.day, t.hour, t.min, t.sec};
+}
+
+/// The curve of an EC public key. 3.5 added an accessor; before, the group sits in the keypair
+/// (private in 3.x).
+inline mbedtls_ecp_group_id pk_ec_group_id(const mbedtls_pk_context* pk) noexcept {
+#if MBEDTLS_VERSION_NUMBER >= 0x03050000
+    return mbedtls_pk_get_ec_group_id(pk);
+#elif MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_ec(*pk)->MBEDTLS_PRIVATE(grp).id;
+#else
+    return mbedtls_pk_ec(*pk)->grp.id;
+#endif
+}
+
+/// `mbedtls_pk_parse_key` (private keys, PEM needs the terminating NUL in `size`): 3.x added a
+/// random generator for blinding.
+inline int pk_parse_key(mbedtls_pk_context* ctx, const unsigned char* key, std::size_t size,
+                        mbedtls_ctr_drbg_context* drbg) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_parse_key(ctx, key, size, nullptr, 0, mbedtls_ctr_drbg_random, drbg);
+#else
+    (void)drbg;
+    return mbedtls_pk_parse_key(ctx, key, size, nullptr, 0);
+#endif
+}
+
 } // namespace compat
 } // namespace detail
 } // namespace v1
@@ -817,6 +927,7 @@ inline std::size_t rsa_modulus_bits(const mbedtls_pk_context* ctx) noexcept {
 // ---- end iap_embedded/detail/mbedtls_compat.hpp ----
 
 #include <mbedtls/bignum.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
@@ -876,7 +987,8 @@ inline result<digest_value> compute_digest(digest_kind kind, const unsigned char
 /// in either part.
 inline bool is_allocation_failure(int rc) noexcept {
     const int magnitude = -rc;
-    return rc == MBEDTLS_ERR_PK_ALLOC_FAILED || (magnitude & 0x7F) == -MBEDTLS_ERR_MPI_ALLOC_FAILED;
+    return rc == MBEDTLS_ERR_PK_ALLOC_FAILED || rc == MBEDTLS_ERR_ECP_ALLOC_FAILED ||
+           (magnitude & 0x7F) == -MBEDTLS_ERR_MPI_ALLOC_FAILED;
 }
 
 /// Owns an `mbedtls_pk_context`. Not copyable or movable (mbedTLS contexts are not relocatable in
@@ -1105,6 +1217,26 @@ public:
         constexpr double exact_limit = 9007199254740992.0; // 2^53
         if (!(std::fabs(d) <= exact_limit) || std::floor(d) != d) return fail(key, "an integer"), std::nullopt;
         return static_cast<std::int64_t>(d);
+    }
+
+    /// A time in milliseconds since the epoch. Xcode writes fractional milliseconds: they are
+    /// rounded down.
+    std::optional<std::int64_t> milliseconds(const char* key, bool required = false) {
+        const auto* v = present(key, required);
+        if (v == nullptr) return std::nullopt;
+        if (!v->is<double>()) return fail(key, "a number of milliseconds"), std::nullopt;
+        const double d = std::floor(v->get<double>());
+        constexpr double exact_limit = 9007199254740992.0; // 2^53
+        if (!(std::fabs(d) <= exact_limit)) return fail(key, "a time within +-2^53 ms"), std::nullopt;
+        return static_cast<std::int64_t>(d);
+    }
+
+    /// The object member `key`, or nullptr (absent or null; a non-object is a failure).
+    const picojson::object* object(const char* key, bool required = false) {
+        const auto* v = present(key, required);
+        if (v == nullptr) return nullptr;
+        if (!v->is<picojson::object>()) return fail(key, "an object"), nullptr;
+        return &v->get<picojson::object>();
     }
 
     std::vector<std::string> string_array(const char* key, bool required = false) {
@@ -1418,6 +1550,3046 @@ IAP_EMBEDDED_DECL result<purchase> verify_one_store(std::string_view public_key_
 #endif // IAP_EMBEDDED_ONE_STORE_HPP
 // ---- end iap_embedded/one_store.hpp ----
 
+// ---- begin iap_embedded/trusted_roots.hpp ----
+//
+// The certificates a chain may end in. Apple's two roots are built in (their DER bytes are
+// compiled into the library, checked against Apple's published fingerprints when generated);
+// callers may bring their own roots, for Apple's test certificate authority or Xcode's StoreKit
+// testing certificate.
+#ifndef IAP_EMBEDDED_TRUSTED_ROOTS_HPP
+#define IAP_EMBEDDED_TRUSTED_ROOTS_HPP
+
+
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+class certificate;
+struct trusted_roots_access;
+} // namespace detail
+
+/// A set of trusted root certificates.
+///
+/// A root is trusted as itself: chain verification accepts a certificate issued by a root when
+/// the issuer name equals the root's subject (exact DER) and the signature verifies with the root's
+/// key; the root must be a CA and valid at the evaluation time like every other certificate. A
+/// copy of a root sent along with the data is never trusted by itself, only a root held here.
+///
+/// Copies are cheap (the parsed certificates are shared and immutable) and a `trusted_roots` may be
+/// used by any number of threads at once. `add` changes only the object it is called on.
+class trusted_roots {
+public:
+    /// The built-in "Apple Root CA" (RSA-2048, valid 2006-04-25 to 2035-02-09), the root of every
+    /// App Store receipt. SHA-256 B0:B1:73:0E:CB:C7:FF:45:05:14:2C:49:F1:29:5E:6E:DA:6B:CA:ED:
+    /// 7E:2C:68:C5:BE:91:B5:A1:10:01:F0:24.
+    static trusted_roots apple_root_ca();
+
+    /// The built-in "Apple Root CA - G3" (ECC P-384, valid 2014-04-30 to 2039-04-30), the root of
+    /// StoreKit 2 JWS chains. SHA-256 63:34:3A:BF:B8:9A:6A:03:EB:B5:7E:9B:3F:5F:A7:BE:7C:4F:5C:
+    /// 75:6F:30:17:B3:A8:C4:88:C3:65:3E:91:79.
+    static trusted_roots apple_root_ca_g3();
+
+    /// The caller's own roots, each element one DER certificate or PEM text (a PEM element may
+    /// hold several certificates). `malformed_input` for an empty list or an element that is not
+    /// a certificate (the message names the element); `unsupported_algorithm` for a certificate
+    /// whose algorithm mbedTLS does not know.
+    static result<trusted_roots> from_certificates(const std::vector<std::string>& der_or_pem);
+
+    /// Adds one DER certificate or PEM text (every certificate in it), with the errors of
+    /// `from_certificates`. On error nothing is added.
+    result<void> add(std::string_view der_or_pem);
+
+    /// How many certificates are trusted.
+    std::size_t size() const noexcept;
+
+private:
+    friend struct detail::trusted_roots_access;
+    using list = std::vector<std::shared_ptr<const detail::certificate>>;
+
+    explicit trusted_roots(std::shared_ptr<const list> certificates) noexcept;
+
+    std::shared_ptr<const list> certificates_;
+};
+
+} // namespace v1
+} // namespace iap_embedded
+
+
+// ---- begin iap_embedded/impl/trusted_roots.ipp ----
+#ifndef IAP_EMBEDDED_IMPL_TRUSTED_ROOTS_IPP
+#define IAP_EMBEDDED_IMPL_TRUSTED_ROOTS_IPP
+
+
+// ---- begin iap_embedded/detail/apple_root_certificates.hpp ----
+//
+// GENERATED by tools/embed_roots.py from Apple's published root certificates. Do not edit:
+// rerun the script, which checks each certificate's SHA-256 fingerprint against the one Apple
+// publishes (https://www.apple.com/certificateauthority/) before writing anything.
+//
+// apple_root_ca_der: Apple Root CA (RSA-2048, 2006-04-25..2035-02-09)
+//   SHA-256 B0:B1:73:0E:CB:C7:FF:45:05:14:2C:49:F1:29:5E:6E:DA:6B:CA:ED:7E:2C:68:C5:BE:91:B5:A1:10:01:F0:24
+// apple_root_ca_g3_der: Apple Root CA - G3 (ECC P-384, 2014-04-30..2039-04-30)
+//   SHA-256 63:34:3A:BF:B8:9A:6A:03:EB:B5:7E:9B:3F:5F:A7:BE:7C:4F:5C:75:6F:30:17:B3:A8:C4:88:C3:65:3E:91:79
+#ifndef IAP_EMBEDDED_DETAIL_APPLE_ROOT_CERTIFICATES_HPP
+#define IAP_EMBEDDED_DETAIL_APPLE_ROOT_CERTIFICATES_HPP
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// Apple Root CA (RSA-2048, 2006-04-25..2035-02-09), DER.
+inline constexpr unsigned char apple_root_ca_der[1215] = {
+    0x30, 0x82, 0x04, 0xbb, 0x30, 0x82, 0x03, 0xa3, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x01, 0x02,
+    0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00, 0x30,
+    0x62, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, 0x55, 0x53, 0x31, 0x13,
+    0x30, 0x11, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x13, 0x0a, 0x41, 0x70, 0x70, 0x6c, 0x65, 0x20, 0x49,
+    0x6e, 0x63, 0x2e, 0x31, 0x26, 0x30, 0x24, 0x06, 0x03, 0x55, 0x04, 0x0b, 0x13, 0x1d, 0x41, 0x70,
+    0x70, 0x6c, 0x65, 0x20, 0x43, 0x65, 0x72, 0x74, 0x69, 0x66, 0x69, 0x63, 0x61, 0x74, 0x69, 0x6f,
+    0x6e, 0x20, 0x41, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x69, 0x74, 0x79, 0x31, 0x16, 0x30, 0x14, 0x06,
+    0x03, 0x55, 0x04, 0x03, 0x13, 0x0d, 0x41, 0x70, 0x70, 0x6c, 0x65, 0x20, 0x52, 0x6f, 0x6f, 0x74,
+    0x20, 0x43, 0x41, 0x30, 0x1e, 0x17, 0x0d, 0x30, 0x36, 0x30, 0x34, 0x32, 0x35, 0x32, 0x31, 0x34,
+    0x30, 0x33, 0x36, 0x5a, 0x17, 0x0d, 0x33, 0x35, 0x30, 0x32, 0x30, 0x39, 0x32, 0x31, 0x34, 0x30,
+    0x33, 0x36, 0x5a, 0x30, 0x62, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02,
+    0x55, 0x53, 0x31, 0x13, 0x30, 0x11, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x13, 0x0a, 0x41, 0x70, 0x70,
+    0x6c, 0x65, 0x20, 0x49, 0x6e, 0x63, 0x2e, 0x31, 0x26, 0x30, 0x24, 0x06, 0x03, 0x55, 0x04, 0x0b,
+    0x13, 0x1d, 0x41, 0x70, 0x70, 0x6c, 0x65, 0x20, 0x43, 0x65, 0x72, 0x74, 0x69, 0x66, 0x69, 0x63,
+    0x61, 0x74, 0x69, 0x6f, 0x6e, 0x20, 0x41, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x69, 0x74, 0x79, 0x31,
+    0x16, 0x30, 0x14, 0x06, 0x03, 0x55, 0x04, 0x03, 0x13, 0x0d, 0x41, 0x70, 0x70, 0x6c, 0x65, 0x20,
+    0x52, 0x6f, 0x6f, 0x74, 0x20, 0x43, 0x41, 0x30, 0x82, 0x01, 0x22, 0x30, 0x0d, 0x06, 0x09, 0x2a,
+    0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00, 0x03, 0x82, 0x01, 0x0f, 0x00, 0x30,
+    0x82, 0x01, 0x0a, 0x02, 0x82, 0x01, 0x01, 0x00, 0xe4, 0x91, 0xa9, 0x09, 0x1f, 0x91, 0xdb, 0x1e,
+    0x47, 0x50, 0xeb, 0x05, 0xed, 0x5e, 0x79, 0x84, 0x2d, 0xeb, 0x36, 0xa2, 0x57, 0x4c, 0x55, 0xec,
+    0x8b, 0x19, 0x89, 0xde, 0xf9, 0x4b, 0x6c, 0xf5, 0x07, 0xab, 0x22, 0x30, 0x02, 0xe8, 0x18, 0x3e,
+    0xf8, 0x50, 0x09, 0xd3, 0x7f, 0x41, 0xa8, 0x98, 0xf9, 0xd1, 0xca, 0x66, 0x9c, 0x24, 0x6b, 0x11,
+    0xd0, 0xa3, 0xbb, 0xe4, 0x1b, 0x2a, 0xc3, 0x1f, 0x95, 0x9e, 0x7a, 0x0c, 0xa4, 0x47, 0x8b, 0x5b,
+    0xd4, 0x16, 0x37, 0x33, 0xcb, 0xc4, 0x0f, 0x4d, 0xce, 0x14, 0x69, 0xd1, 0xc9, 0x19, 0x72, 0xf5,
+    0x5d, 0x0e, 0xd5, 0x7f, 0x5f, 0x9b, 0xf2, 0x25, 0x03, 0xba, 0x55, 0x8f, 0x4d, 0x5d, 0x0d, 0xf1,
+    0x64, 0x35, 0x23, 0x15, 0x4b, 0x15, 0x59, 0x1d, 0xb3, 0x94, 0xf7, 0xf6, 0x9c, 0x9e, 0xcf, 0x50,
+    0xba, 0xc1, 0x58, 0x50, 0x67, 0x8f, 0x08, 0xb4, 0x20, 0xf7, 0xcb, 0xac, 0x2c, 0x20, 0x6f, 0x70,
+    0xb6, 0x3f, 0x01, 0x30, 0x8c, 0xb7, 0x43, 0xcf, 0x0f, 0x9d, 0x3d, 0xf3, 0x2b, 0x49, 0x28, 0x1a,
+    0xc8, 0xfe, 0xce, 0xb5, 0xb9, 0x0e, 0xd9, 0x5e, 0x1c, 0xd6, 0xcb, 0x3d, 0xb5, 0x3a, 0xad, 0xf4,
+    0x0f, 0x0e, 0x00, 0x92, 0x0b, 0xb1, 0x21, 0x16, 0x2e, 0x74, 0xd5, 0x3c, 0x0d, 0xdb, 0x62, 0x16,
+    0xab, 0xa3, 0x71, 0x92, 0x47, 0x53, 0x55, 0xc1, 0xaf, 0x2f, 0x41, 0xb3, 0xf8, 0xfb, 0xe3, 0x70,
+    0xcd, 0xe6, 0xa3, 0x4c, 0x45, 0x7e, 0x1f, 0x4c, 0x6b, 0x50, 0x96, 0x41, 0x89, 0xc4, 0x74, 0x62,
+    0x0b, 0x10, 0x83, 0x41, 0x87, 0x33, 0x8a, 0x81, 0xb1, 0x30, 0x58, 0xec, 0x5a, 0x04, 0x32, 0x8c,
+    0x68, 0xb3, 0x8f, 0x1d, 0xde, 0x65, 0x73, 0xff, 0x67, 0x5e, 0x65, 0xbc, 0x49, 0xd8, 0x76, 0x9f,
+    0x33, 0x14, 0x65, 0xa1, 0x77, 0x94, 0xc9, 0x2d, 0x02, 0x03, 0x01, 0x00, 0x01, 0xa3, 0x82, 0x01,
+    0x7a, 0x30, 0x82, 0x01, 0x76, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x1d, 0x0f, 0x01, 0x01, 0xff, 0x04,
+    0x04, 0x03, 0x02, 0x01, 0x06, 0x30, 0x0f, 0x06, 0x03, 0x55, 0x1d, 0x13, 0x01, 0x01, 0xff, 0x04,
+    0x05, 0x30, 0x03, 0x01, 0x01, 0xff, 0x30, 0x1d, 0x06, 0x03, 0x55, 0x1d, 0x0e, 0x04, 0x16, 0x04,
+    0x14, 0x2b, 0xd0, 0x69, 0x47, 0x94, 0x76, 0x09, 0xfe, 0xf4, 0x6b, 0x8d, 0x2e, 0x40, 0xa6, 0xf7,
+    0x47, 0x4d, 0x7f, 0x08, 0x5e, 0x30, 0x1f, 0x06, 0x03, 0x55, 0x1d, 0x23, 0x04, 0x18, 0x30, 0x16,
+    0x80, 0x14, 0x2b, 0xd0, 0x69, 0x47, 0x94, 0x76, 0x09, 0xfe, 0xf4, 0x6b, 0x8d, 0x2e, 0x40, 0xa6,
+    0xf7, 0x47, 0x4d, 0x7f, 0x08, 0x5e, 0x30, 0x82, 0x01, 0x11, 0x06, 0x03, 0x55, 0x1d, 0x20, 0x04,
+    0x82, 0x01, 0x08, 0x30, 0x82, 0x01, 0x04, 0x30, 0x82, 0x01, 0x00, 0x06, 0x09, 0x2a, 0x86, 0x48,
+    0x86, 0xf7, 0x63, 0x64, 0x05, 0x01, 0x30, 0x81, 0xf2, 0x30, 0x2a, 0x06, 0x08, 0x2b, 0x06, 0x01,
+    0x05, 0x05, 0x07, 0x02, 0x01, 0x16, 0x1e, 0x68, 0x74, 0x74, 0x70, 0x73, 0x3a, 0x2f, 0x2f, 0x77,
+    0x77, 0x77, 0x2e, 0x61, 0x70, 0x70, 0x6c, 0x65, 0x2e, 0x63, 0x6f, 0x6d, 0x2f, 0x61, 0x70, 0x70,
+    0x6c, 0x65, 0x63, 0x61, 0x2f, 0x30, 0x81, 0xc3, 0x06, 0x08, 0x2b, 0x06, 0x01, 0x05, 0x05, 0x07,
+    0x02, 0x02, 0x30, 0x81, 0xb6, 0x1a, 0x81, 0xb3, 0x52, 0x65, 0x6c, 0x69, 0x61, 0x6e, 0x63, 0x65,
+    0x20, 0x6f, 0x6e, 0x20, 0x74, 0x68, 0x69, 0x73, 0x20, 0x63, 0x65, 0x72, 0x74, 0x69, 0x66, 0x69,
+    0x63, 0x61, 0x74, 0x65, 0x20, 0x62, 0x79, 0x20, 0x61, 0x6e, 0x79, 0x20, 0x70, 0x61, 0x72, 0x74,
+    0x79, 0x20, 0x61, 0x73, 0x73, 0x75, 0x6d, 0x65, 0x73, 0x20, 0x61, 0x63, 0x63, 0x65, 0x70, 0x74,
+    0x61, 0x6e, 0x63, 0x65, 0x20, 0x6f, 0x66, 0x20, 0x74, 0x68, 0x65, 0x20, 0x74, 0x68, 0x65, 0x6e,
+    0x20, 0x61, 0x70, 0x70, 0x6c, 0x69, 0x63, 0x61, 0x62, 0x6c, 0x65, 0x20, 0x73, 0x74, 0x61, 0x6e,
+    0x64, 0x61, 0x72, 0x64, 0x20, 0x74, 0x65, 0x72, 0x6d, 0x73, 0x20, 0x61, 0x6e, 0x64, 0x20, 0x63,
+    0x6f, 0x6e, 0x64, 0x69, 0x74, 0x69, 0x6f, 0x6e, 0x73, 0x20, 0x6f, 0x66, 0x20, 0x75, 0x73, 0x65,
+    0x2c, 0x20, 0x63, 0x65, 0x72, 0x74, 0x69, 0x66, 0x69, 0x63, 0x61, 0x74, 0x65, 0x20, 0x70, 0x6f,
+    0x6c, 0x69, 0x63, 0x79, 0x20, 0x61, 0x6e, 0x64, 0x20, 0x63, 0x65, 0x72, 0x74, 0x69, 0x66, 0x69,
+    0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x20, 0x70, 0x72, 0x61, 0x63, 0x74, 0x69, 0x63, 0x65, 0x20,
+    0x73, 0x74, 0x61, 0x74, 0x65, 0x6d, 0x65, 0x6e, 0x74, 0x73, 0x2e, 0x30, 0x0d, 0x06, 0x09, 0x2a,
+    0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x05, 0x05, 0x00, 0x03, 0x82, 0x01, 0x01, 0x00, 0x5c,
+    0x36, 0x99, 0x4c, 0x2d, 0x78, 0xb7, 0xed, 0x8c, 0x9b, 0xdc, 0xf3, 0x77, 0x9b, 0xf2, 0x76, 0xd2,
+    0x77, 0x30, 0x4f, 0xc1, 0x1f, 0x85, 0x83, 0x85, 0x1b, 0x99, 0x3d, 0x47, 0x37, 0xf2, 0xa9, 0x9b,
+    0x40, 0x8e, 0x2c, 0xd4, 0xb1, 0x90, 0x12, 0xd8, 0xbe, 0xf4, 0x73, 0x9b, 0xee, 0xd2, 0x64, 0x0f,
+    0xcb, 0x79, 0x4f, 0x34, 0xd8, 0xa2, 0x3e, 0xf9, 0x78, 0xff, 0x6b, 0xc8, 0x07, 0xec, 0x7d, 0x39,
+    0x83, 0x8b, 0x53, 0x20, 0xd3, 0x38, 0xc4, 0xb1, 0xbf, 0x9a, 0x4f, 0x0a, 0x6b, 0xff, 0x2b, 0xfc,
+    0x59, 0xa7, 0x05, 0x09, 0x7c, 0x17, 0x40, 0x56, 0x11, 0x1e, 0x74, 0xd3, 0xb7, 0x8b, 0x23, 0x3b,
+    0x47, 0xa3, 0xd5, 0x6f, 0x24, 0xe2, 0xeb, 0xd1, 0xb7, 0x70, 0xdf, 0x0f, 0x45, 0xe1, 0x27, 0xca,
+    0xf1, 0x6d, 0x78, 0xed, 0xe7, 0xb5, 0x17, 0x17, 0xa8, 0xdc, 0x7e, 0x22, 0x35, 0xca, 0x25, 0xd5,
+    0xd9, 0x0f, 0xd6, 0x6b, 0xd4, 0xa2, 0x24, 0x23, 0x11, 0xf7, 0xa1, 0xac, 0x8f, 0x73, 0x81, 0x60,
+    0xc6, 0x1b, 0x5b, 0x09, 0x2f, 0x92, 0xb2, 0xf8, 0x44, 0x48, 0xf0, 0x60, 0x38, 0x9e, 0x15, 0xf5,
+    0x3d, 0x26, 0x67, 0x20, 0x8a, 0x33, 0x6a, 0xf7, 0x0d, 0x82, 0xcf, 0xde, 0xeb, 0xa3, 0x2f, 0xf9,
+    0x53, 0x6a, 0x5b, 0x64, 0xc0, 0x63, 0x33, 0x77, 0xf7, 0x3a, 0x07, 0x2c, 0x56, 0xeb, 0xda, 0x0f,
+    0x21, 0x0e, 0xda, 0xba, 0x73, 0x19, 0x4f, 0xb5, 0xd9, 0x36, 0x7f, 0xc1, 0x87, 0x55, 0xd9, 0xa7,
+    0x99, 0xb9, 0x32, 0x42, 0xfb, 0xd8, 0xd5, 0x71, 0x9e, 0x7e, 0xa1, 0x52, 0xb7, 0x1b, 0xbd, 0x93,
+    0x42, 0x24, 0x12, 0x2a, 0xc7, 0x0f, 0x1d, 0xb6, 0x4d, 0x9c, 0x5e, 0x63, 0xc8, 0x4b, 0x80, 0x17,
+    0x50, 0xaa, 0x8a, 0xd5, 0xda, 0xe4, 0xfc, 0xd0, 0x09, 0x07, 0x37, 0xb0, 0x75, 0x75, 0x21,
+};
+
+/// Apple Root CA - G3 (ECC P-384, 2014-04-30..2039-04-30), DER.
+inline constexpr unsigned char apple_root_ca_g3_der[583] = {
+    0x30, 0x82, 0x02, 0x43, 0x30, 0x82, 0x01, 0xc9, 0xa0, 0x03, 0x02, 0x01, 0x02, 0x02, 0x08, 0x2d,
+    0xc5, 0xfc, 0x88, 0xd2, 0xc5, 0x4b, 0x95, 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+    0x04, 0x03, 0x03, 0x30, 0x67, 0x31, 0x1b, 0x30, 0x19, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x12,
+    0x41, 0x70, 0x70, 0x6c, 0x65, 0x20, 0x52, 0x6f, 0x6f, 0x74, 0x20, 0x43, 0x41, 0x20, 0x2d, 0x20,
+    0x47, 0x33, 0x31, 0x26, 0x30, 0x24, 0x06, 0x03, 0x55, 0x04, 0x0b, 0x0c, 0x1d, 0x41, 0x70, 0x70,
+    0x6c, 0x65, 0x20, 0x43, 0x65, 0x72, 0x74, 0x69, 0x66, 0x69, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e,
+    0x20, 0x41, 0x75, 0x74, 0x68, 0x6f, 0x72, 0x69, 0x74, 0x79, 0x31, 0x13, 0x30, 0x11, 0x06, 0x03,
+    0x55, 0x04, 0x0a, 0x0c, 0x0a, 0x41, 0x70, 0x70, 0x6c, 0x65, 0x20, 0x49, 0x6e, 0x63, 0x2e, 0x31,
+    0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04, 0x06, 0x13, 0x02, 0x55, 0x53, 0x30, 0x1e, 0x17, 0x0d,
+    0x31, 0x34, 0x30, 0x34, 0x33, 0x30, 0x31, 0x38, 0x31, 0x39, 0x30, 0x36, 0x5a, 0x17, 0x0d, 0x33,
+    0x39, 0x30, 0x34, 0x33, 0x30, 0x31, 0x38, 0x31, 0x39, 0x30, 0x36, 0x5a, 0x30, 0x67, 0x31, 0x1b,
+    0x30, 0x19, 0x06, 0x03, 0x55, 0x04, 0x03, 0x0c, 0x12, 0x41, 0x70, 0x70, 0x6c, 0x65, 0x20, 0x52,
+    0x6f, 0x6f, 0x74, 0x20, 0x43, 0x41, 0x20, 0x2d, 0x20, 0x47, 0x33, 0x31, 0x26, 0x30, 0x24, 0x06,
+    0x03, 0x55, 0x04, 0x0b, 0x0c, 0x1d, 0x41, 0x70, 0x70, 0x6c, 0x65, 0x20, 0x43, 0x65, 0x72, 0x74,
+    0x69, 0x66, 0x69, 0x63, 0x61, 0x74, 0x69, 0x6f, 0x6e, 0x20, 0x41, 0x75, 0x74, 0x68, 0x6f, 0x72,
+    0x69, 0x74, 0x79, 0x31, 0x13, 0x30, 0x11, 0x06, 0x03, 0x55, 0x04, 0x0a, 0x0c, 0x0a, 0x41, 0x70,
+    0x70, 0x6c, 0x65, 0x20, 0x49, 0x6e, 0x63, 0x2e, 0x31, 0x0b, 0x30, 0x09, 0x06, 0x03, 0x55, 0x04,
+    0x06, 0x13, 0x02, 0x55, 0x53, 0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d,
+    0x02, 0x01, 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00, 0x04, 0x98, 0xe9, 0x2f,
+    0x3d, 0x40, 0x72, 0xa4, 0xed, 0x93, 0x22, 0x72, 0x81, 0x13, 0x1c, 0xdd, 0x10, 0x95, 0xf1, 0xc5,
+    0xa3, 0x4e, 0x71, 0xdc, 0x14, 0x16, 0xd9, 0x0e, 0xe5, 0xa6, 0x05, 0x2a, 0x77, 0x64, 0x7b, 0x5f,
+    0x4e, 0x38, 0xd3, 0xbb, 0x1c, 0x44, 0xb5, 0x7f, 0xf5, 0x1f, 0xb6, 0x32, 0x62, 0x5d, 0xc9, 0xe9,
+    0x84, 0x5b, 0x4f, 0x30, 0x4f, 0x11, 0x5a, 0x00, 0xfd, 0x58, 0x58, 0x0c, 0xa5, 0xf5, 0x0f, 0x2c,
+    0x4d, 0x07, 0x47, 0x13, 0x75, 0xda, 0x97, 0x97, 0x97, 0x6f, 0x31, 0x5c, 0xed, 0x2b, 0x9d, 0x7b,
+    0x20, 0x3b, 0xd8, 0xb9, 0x54, 0xd9, 0x5e, 0x99, 0xa4, 0x3a, 0x51, 0x0a, 0x31, 0xa3, 0x42, 0x30,
+    0x40, 0x30, 0x1d, 0x06, 0x03, 0x55, 0x1d, 0x0e, 0x04, 0x16, 0x04, 0x14, 0xbb, 0xb0, 0xde, 0xa1,
+    0x58, 0x33, 0x88, 0x9a, 0xa4, 0x8a, 0x99, 0xde, 0xbe, 0xbd, 0xeb, 0xaf, 0xda, 0xcb, 0x24, 0xab,
+    0x30, 0x0f, 0x06, 0x03, 0x55, 0x1d, 0x13, 0x01, 0x01, 0xff, 0x04, 0x05, 0x30, 0x03, 0x01, 0x01,
+    0xff, 0x30, 0x0e, 0x06, 0x03, 0x55, 0x1d, 0x0f, 0x01, 0x01, 0xff, 0x04, 0x04, 0x03, 0x02, 0x01,
+    0x06, 0x30, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03, 0x03, 0x03, 0x68, 0x00,
+    0x30, 0x65, 0x02, 0x31, 0x00, 0x83, 0xe9, 0xc1, 0xc4, 0x16, 0x5e, 0x1a, 0x5d, 0x34, 0x18, 0xd9,
+    0xed, 0xef, 0xf4, 0x6c, 0x0e, 0x00, 0x46, 0x4b, 0xb8, 0xdf, 0xb2, 0x46, 0x11, 0xc5, 0x0f, 0xfd,
+    0xe6, 0x7a, 0x8c, 0xa1, 0xa6, 0x6b, 0xce, 0xc2, 0x03, 0xd4, 0x9c, 0xf5, 0x93, 0xc6, 0x74, 0xb8,
+    0x6a, 0xdf, 0xaa, 0x23, 0x15, 0x02, 0x30, 0x6d, 0x66, 0x8a, 0x10, 0xca, 0xd4, 0x0d, 0xd4, 0x4f,
+    0xcd, 0x8d, 0x43, 0x3e, 0xb4, 0x8a, 0x63, 0xa5, 0x33, 0x6e, 0xe3, 0x6d, 0xda, 0x17, 0xb7, 0x64,
+    0x1f, 0xc8, 0x53, 0x26, 0xf9, 0x88, 0x62, 0x74, 0x39, 0x0b, 0x17, 0x5b, 0xcb, 0x51, 0xa8, 0x0c,
+    0xe8, 0x18, 0x03, 0xe7, 0xa2, 0xb2, 0x28,
+};
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_APPLE_ROOT_CERTIFICATES_HPP
+// ---- end iap_embedded/detail/apple_root_certificates.hpp ----
+
+// ---- begin iap_embedded/detail/x509_certificate.hpp ----
+//
+// One parsed X.509 certificate: RAII over `mbedtls_x509_crt`, with the few facts chain
+// verification needs (names as raw DER, validity in Unix seconds, CA flag, marker extensions by
+// OID) and signature checks with its public key. Knows nothing about stores or chains.
+#ifndef IAP_EMBEDDED_DETAIL_X509_CERTIFICATE_HPP
+#define IAP_EMBEDDED_DETAIL_X509_CERTIFICATE_HPP
+
+
+// ---- begin iap_embedded/detail/ecdsa.hpp ----
+//
+// ECDSA verification with strict signature encodings. mbedTLS's own signature reader is lenient
+// (it accepts non-minimal lengths and integers, and negative integers read as positive), so both
+// encodings are parsed here and re-encoded canonically before mbedTLS sees them:
+// - raw `r || s` (IEEE P1363, the JWS ES256 format): exactly twice the curve size;
+// - DER `SEQUENCE { INTEGER r, INTEGER s }`: minimal lengths, minimal positive integers, nothing after.
+#ifndef IAP_EMBEDDED_DETAIL_ECDSA_HPP
+#define IAP_EMBEDDED_DETAIL_ECDSA_HPP
+
+
+#include <mbedtls/ecp.h>
+#include <mbedtls/pk.h>
+
+#include <cstddef>
+#include <cstring>
+#include <string>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// r and s as unsigned big-endian integers without leading zeros.
+struct ecdsa_signature {
+    unsigned char r[66];
+    std::size_t r_size = 0;
+    unsigned char s[66];
+    std::size_t s_size = 0;
+};
+
+/// Size in bytes of the scalars of the curves accepted: P-256 and P-384.
+inline std::size_t ecdsa_scalar_bytes(mbedtls_ecp_group_id curve) noexcept {
+    switch (curve) {
+    case MBEDTLS_ECP_DP_SECP256R1: return 32;
+    case MBEDTLS_ECP_DP_SECP384R1: return 48;
+    default: return 0;
+    }
+}
+
+inline void ecdsa_store_scalar(const unsigned char* in, std::size_t size, unsigned char* out, std::size_t& out_size) noexcept {
+    while (size > 0 && *in == 0) ++in, --size;
+    std::memcpy(out, in, size);
+    out_size = size;
+}
+
+/// Splits a raw `r || s` signature for a curve whose scalars have `scalar_bytes` bytes.
+inline result<ecdsa_signature> ecdsa_signature_from_raw(const unsigned char* sig, std::size_t size,
+                                                        std::size_t scalar_bytes) {
+    if (scalar_bytes == 0 || size != 2 * scalar_bytes)
+        return make_error(errc::signature_invalid, "the raw ECDSA signature has " + std::to_string(size) +
+                                                       " bytes; expected " + std::to_string(2 * scalar_bytes));
+    ecdsa_signature out;
+    ecdsa_store_scalar(sig, scalar_bytes, out.r, out.r_size);
+    ecdsa_store_scalar(sig + scalar_bytes, scalar_bytes, out.s, out.s_size);
+    return out;
+}
+
+/// Parses a strict DER ECDSA-Sig-Value for a curve whose scalars have `scalar_bytes` bytes.
+inline result<ecdsa_signature> ecdsa_signature_from_der(const unsigned char* sig, std::size_t size,
+                                                        std::size_t scalar_bytes) {
+    const auto bad = [](const char* why) {
+        return make_error(errc::signature_invalid, std::string("the DER ECDSA signature is not canonical: ") + why);
+    };
+    // Every length here is below 128 for P-256 and P-384, so only the short length form is DER.
+    if (size < 2 || sig[0] != 0x30) return bad("not a SEQUENCE");
+    if (sig[1] >= 0x80) return bad("long-form or indefinite length");
+    if (std::size_t{sig[1]} != size - 2) return bad("the SEQUENCE length does not match");
+    ecdsa_signature out;
+    std::size_t at = 2;
+    for (int which = 0; which < 2; ++which) {
+        if (size - at < 2 || sig[at] != 0x02) return bad("an INTEGER is missing");
+        const std::size_t len = sig[at + 1];
+        at += 2;
+        if (len >= 0x80) return bad("long-form INTEGER length");
+        if (len == 0 || len > size - at) return bad("truncated INTEGER");
+        const unsigned char* value = sig + at;
+        if (value[0] & 0x80) return bad("negative INTEGER");
+        if (len > 1 && value[0] == 0 && !(value[1] & 0x80)) return bad("INTEGER with a superfluous leading zero");
+        const std::size_t significant = value[0] == 0 ? len - 1 : len;
+        if (significant > scalar_bytes) return bad("INTEGER larger than the curve order");
+        if (which == 0) ecdsa_store_scalar(value, len, out.r, out.r_size);
+        else ecdsa_store_scalar(value, len, out.s, out.s_size);
+        at += len;
+    }
+    if (at != size) return bad("bytes after the signature");
+    return out;
+}
+
+/// DER of `(r, s)`, minimal; `out` needs 2 * 66 + 8 bytes. Returns the size.
+inline std::size_t ecdsa_signature_to_der(const ecdsa_signature& sig, unsigned char* out) noexcept {
+    std::size_t at = 2;
+    const auto put = [&](const unsigned char* v, std::size_t n) {
+        const bool pad = n == 0 || (v[0] & 0x80);
+        out[at++] = 0x02;
+        out[at++] = static_cast<unsigned char>(n + (pad ? 1 : 0));
+        if (pad) out[at++] = 0;
+        std::memcpy(out + at, v, n);
+        at += n;
+    };
+    put(sig.r, sig.r_size);
+    put(sig.s, sig.s_size);
+    out[0] = 0x30;
+    out[1] = static_cast<unsigned char>(at - 2);
+    return at;
+}
+
+/// The curve's scalar size when `ctx` holds an EC key on P-256 or P-384, 0 otherwise.
+inline std::size_t ecdsa_key_scalar_bytes(const mbedtls_pk_context* ctx) noexcept {
+    if (mbedtls_pk_get_type(ctx) != MBEDTLS_PK_ECKEY && mbedtls_pk_get_type(ctx) != MBEDTLS_PK_ECDSA) return 0;
+    return ecdsa_scalar_bytes(compat::pk_ec_group_id(ctx));
+}
+
+/// Verifies `sig` over `data` hashed with `digest` with the EC key in `ctx`.
+inline result<void> verify_ecdsa(mbedtls_pk_context* ctx, digest_kind digest, const unsigned char* data,
+                                 std::size_t data_size, const ecdsa_signature& sig) {
+    if (ecdsa_key_scalar_bytes(ctx) == 0)
+        return make_error(errc::unsupported_algorithm, "ECDSA needs a P-256 or P-384 key");
+    auto hash = compute_digest(digest, data, data_size);
+    if (!hash) return std::move(hash).error();
+    unsigned char der[2 * 66 + 8];
+    const std::size_t der_size = ecdsa_signature_to_der(sig, der);
+    const int rc = mbedtls_pk_verify(ctx, md_type(digest), hash->bytes, hash->size, der, der_size);
+    if (rc == 0) return {};
+    if (is_allocation_failure(rc)) return make_error(errc::internal_error, "out of memory during ECDSA verification", rc);
+    return make_error(errc::signature_invalid, std::string("the ECDSA signature does not verify with ") + digest_name(digest), rc);
+}
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_ECDSA_HPP
+// ---- end iap_embedded/detail/ecdsa.hpp ----
+
+#include <mbedtls/asn1.h>
+#include <mbedtls/ecp.h>
+#include <mbedtls/oid.h>
+#include <mbedtls/pk.h>
+#include <mbedtls/x509.h>
+#include <mbedtls/x509_crt.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// Borrowed bytes (DER); the owner outlives the view.
+struct der_view {
+    const unsigned char* data = nullptr;
+    std::size_t size = 0;
+};
+
+inline bool same_bytes(der_view a, der_view b) noexcept {
+    return a.size == b.size && (a.size == 0 || std::memcmp(a.data, b.data, a.size) == 0);
+}
+
+/// Largest certificate accepted, in bytes. Apple's are under 2 KiB.
+inline constexpr std::size_t max_certificate_bytes = 16 * 1024;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+inline std::int64_t unix_seconds(const mbedtls_x509_time& time) noexcept {
+    const compat::x509_calendar_time t = compat::x509_time_fields(time);
+    return days_from_civil(t.year, static_cast<unsigned>(t.mon), static_cast<unsigned>(t.day)) * 86400 +
+           t.hour * 3600 + t.min * 60 + t.sec;
+}
+
+/// RFC 3339 text of a Unix time, for messages.
+inline std::string format_unix_seconds(std::int64_t s) {
+    std::int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    const auto rem = static_cast<unsigned>(s - days * 86400);
+    days += 719468;
+    const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(days - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
+    char text[64];
+    std::snprintf(text, sizeof text, "%04lld-%02u-%02uT%02u:%02u:%02uZ", static_cast<long long>(y), m % 13, d % 32,
+                  rem / 3600 % 24, rem / 60 % 60, rem % 60);
+    return text;
+}
+
+inline bool digest_of_md(mbedtls_md_type_t md, digest_kind& out) noexcept {
+    switch (md) {
+    case MBEDTLS_MD_SHA1: out = digest_kind::sha1; return true;
+    case MBEDTLS_MD_SHA256: out = digest_kind::sha256; return true;
+    case MBEDTLS_MD_SHA384: out = digest_kind::sha384; return true;
+    case MBEDTLS_MD_SHA512: out = digest_kind::sha512; return true;
+    default: return false;
+    }
+}
+
+/// An immutable parsed certificate, shared through `std::shared_ptr<const certificate>`; every
+/// member may be used from any number of threads at once.
+class certificate {
+public:
+    /// Parses one DER certificate (no PEM, nothing after it). `malformed_input` when the bytes are
+    /// not an X.509 certificate; `unsupported_algorithm` when mbedTLS does not know its signature
+    /// or key algorithm.
+    static result<std::shared_ptr<const certificate>> parse_der(const unsigned char* der, std::size_t size) {
+        if (der == nullptr || size == 0) return make_error(errc::malformed_input, "the certificate is empty");
+        if (size > max_certificate_bytes)
+            return make_error(errc::malformed_input, "the certificate has " + std::to_string(size) +
+                                                         " bytes; at most " +
+                                                         std::to_string(max_certificate_bytes) + " are accepted");
+        if (const int init = compat::crypto_init(); init != 0)
+            return make_error(errc::internal_error, "mbedTLS crypto initialisation failed", init);
+        auto cert = std::shared_ptr<certificate>(new certificate());
+        const int rc = mbedtls_x509_crt_parse_der(&cert->crt_, der, size);
+        if (rc != 0) {
+            const int high = -(-rc & 0xFF80);
+            if (high == MBEDTLS_ERR_X509_UNKNOWN_SIG_ALG || high == MBEDTLS_ERR_X509_FEATURE_UNAVAILABLE ||
+                high == MBEDTLS_ERR_PK_UNKNOWN_PK_ALG || high == MBEDTLS_ERR_PK_UNKNOWN_NAMED_CURVE)
+                return make_error(errc::unsupported_algorithm,
+                                  "the certificate uses a signature or key algorithm mbedTLS does not support", rc);
+            if (is_allocation_failure(rc) || rc == MBEDTLS_ERR_X509_ALLOC_FAILED)
+                return make_error(errc::internal_error, "out of memory while parsing a certificate", rc);
+            return make_error(errc::malformed_input, "the bytes are not a DER X.509 certificate", rc);
+        }
+        if (cert->crt_.raw.len != size)
+            return make_error(errc::malformed_input, "there are bytes after the DER certificate");
+        cert->not_before_ = unix_seconds(cert->crt_.valid_from);
+        cert->not_after_ = unix_seconds(cert->crt_.valid_to);
+        return std::shared_ptr<const certificate>(std::move(cert));
+    }
+
+    ~certificate() { mbedtls_x509_crt_free(&crt_); }
+    certificate(const certificate&) = delete;
+    certificate& operator=(const certificate&) = delete;
+
+    /// The whole certificate as parsed.
+    der_view der() const noexcept { return {crt_.raw.p, crt_.raw.len}; }
+    /// The raw DER of the subject and issuer Names, for exact comparison.
+    der_view subject_der() const noexcept { return {crt_.subject_raw.p, crt_.subject_raw.len}; }
+    der_view issuer_der() const noexcept { return {crt_.issuer_raw.p, crt_.issuer_raw.len}; }
+    /// Readable subject ("C=US, O=Apple Inc., ..., CN=Apple Root CA"), for messages.
+    std::string subject() const { return name_text(&crt_.subject); }
+    std::string issuer() const { return name_text(&crt_.issuer); }
+    /// Validity bounds in Unix seconds, both inclusive.
+    std::int64_t not_before() const noexcept { return not_before_; }
+    std::int64_t not_after() const noexcept { return not_after_; }
+    bool valid_at(std::int64_t unix_s) const noexcept { return not_before_ <= unix_s && unix_s <= not_after_; }
+    /// basicConstraints cA is true.
+    bool is_ca() const noexcept { return compat::crt_is_ca(&crt_); }
+    /// basicConstraints pathLenConstraint, or -1 when there is none.
+    int path_length_constraint() const noexcept { return compat::crt_max_pathlen(&crt_) - 1; }
+    /// keyUsage absent, or present with keyCertSign.
+    bool may_sign_certificates() const noexcept {
+        return mbedtls_x509_crt_check_key_usage(&crt_, MBEDTLS_X509_KU_KEY_CERT_SIGN) == 0;
+    }
+    bool is_self_issued() const noexcept { return same_bytes(subject_der(), issuer_der()); }
+
+    /// Whether an extension with this dotted OID ("1.2.840.113635.100.6.11.1") is present,
+    /// critical or not, whatever its value. Walks the raw extensions: mbedTLS 2.28 keeps no record
+    /// of extensions it does not know.
+    bool has_extension(const char* dotted_oid) const noexcept {
+        if (crt_.v3_ext.p == nullptr || crt_.v3_ext.len == 0) return false;
+        unsigned char* p = crt_.v3_ext.p;
+        const unsigned char* const end = p + crt_.v3_ext.len;
+        std::size_t len = 0;
+        if (mbedtls_asn1_get_tag(&p, end, &len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0) return false;
+        const unsigned char* const list_end = p + len;
+        while (p < list_end) {
+            std::size_t ext_len = 0;
+            if (mbedtls_asn1_get_tag(&p, list_end, &ext_len, MBEDTLS_ASN1_CONSTRUCTED | MBEDTLS_ASN1_SEQUENCE) != 0)
+                return false;
+            const unsigned char* const ext_end = p + ext_len;
+            mbedtls_asn1_buf oid{};
+            oid.tag = MBEDTLS_ASN1_OID;
+            if (mbedtls_asn1_get_tag(&p, ext_end, &oid.len, MBEDTLS_ASN1_OID) != 0) return false;
+            oid.p = p;
+            char text[128];
+            const int n = mbedtls_oid_get_numeric_string(text, sizeof text, &oid);
+            if (n > 0 && std::strcmp(text, dotted_oid) == 0) return true;
+            p = const_cast<unsigned char*>(ext_end);
+        }
+        return false;
+    }
+
+    /// Checks that this certificate's key is one certificates may carry here: RSA 2048 to
+    /// IAP_EMBEDDED_MAX_RSA_BITS bits, or EC on P-256 or P-384.
+    result<void> check_key() const {
+        const mbedtls_pk_type_t type = mbedtls_pk_get_type(&crt_.pk);
+        if (type == MBEDTLS_PK_RSA) {
+            const std::size_t bits = compat::rsa_modulus_bits(&crt_.pk);
+            if (bits < 2048 || bits > IAP_EMBEDDED_MAX_RSA_BITS)
+                return make_error(errc::unsupported_algorithm, "the certificate '" + subject() + "' has an RSA-" +
+                                                                   std::to_string(bits) + " key; accepted are 2048 to " +
+                                                                   std::to_string(IAP_EMBEDDED_MAX_RSA_BITS) + " bits");
+            return {};
+        }
+        if (type == MBEDTLS_PK_ECKEY || type == MBEDTLS_PK_ECDSA) {
+            const mbedtls_ecp_group_id curve = compat::pk_ec_group_id(&crt_.pk);
+            if (curve == MBEDTLS_ECP_DP_SECP256R1 || curve == MBEDTLS_ECP_DP_SECP384R1) return {};
+            return make_error(errc::unsupported_algorithm,
+                              "the certificate '" + subject() + "' has an EC key on a curve other than P-256 or P-384");
+        }
+        return make_error(errc::unsupported_algorithm, "the certificate '" + subject() + "' has a " +
+                                                           mbedtls_pk_get_name(&crt_.pk) + " key");
+    }
+
+    /// Verifies `sig` over `data` with this certificate's key: RSASSA-PKCS1-v1_5 for an RSA key
+    /// (the signature exactly as long as the modulus), ECDSA with a DER `Ecdsa-Sig-Value` for an
+    /// EC key. `signature_invalid` when it does not verify.
+    result<void> verify_signature(digest_kind digest, const unsigned char* data, std::size_t size,
+                                  const unsigned char* sig, std::size_t sig_size) const {
+        if (auto key = check_key(); !key) return key;
+        auto hash = compute_digest(digest, data, size);
+        if (!hash) return std::move(hash).error();
+        const bool rsa = mbedtls_pk_get_type(&crt_.pk) == MBEDTLS_PK_RSA;
+        if (rsa) {
+            const std::size_t modulus_bytes = (compat::rsa_modulus_bits(&crt_.pk) + 7) / 8;
+            if (sig_size != modulus_bytes)
+                return make_error(errc::signature_invalid, "the RSA signature has " + std::to_string(sig_size) +
+                                                               " bytes; the key needs " + std::to_string(modulus_bytes));
+        }
+        int rc = 0;
+        {
+            // mbedTLS caches values in the key on first use (RSA Montgomery constant, EC comb
+            // tables), which is a data race without MBEDTLS_THREADING_C; one lock per certificate.
+            std::lock_guard<std::mutex> lock(mutex_);
+            rc = mbedtls_pk_verify(const_cast<mbedtls_pk_context*>(&crt_.pk), md_type(digest), hash->bytes,
+                                   hash->size, sig, sig_size);
+        }
+        if (rc == 0) return {};
+        if (is_allocation_failure(rc)) return make_error(errc::internal_error, "out of memory during verification", rc);
+        return make_error(errc::signature_invalid,
+                          std::string(rsa ? "the RSA" : "the ECDSA") + " signature does not verify with " +
+                              digest_name(digest) + " and the key of '" + subject() + "'",
+                          rc);
+    }
+
+    /// Verifies an ECDSA signature given as `(r, s)` (parsed strictly from raw or DER by the
+    /// caller) with this certificate's EC key: the path StoreKit 2's ES256 takes, and the one the
+    /// Wycheproof ECDSA vectors exercise through `verify_ecdsa`.
+    result<void> verify_ecdsa_signature(digest_kind digest, const unsigned char* data, std::size_t size,
+                                        const ecdsa_signature& sig) const {
+        if (auto key = check_key(); !key) return key;
+        std::lock_guard<std::mutex> lock(mutex_);
+        return verify_ecdsa(const_cast<mbedtls_pk_context*>(&crt_.pk), digest, data, size, sig);
+    }
+
+    /// Verifies that this certificate's key signed `child` (its TBSCertificate with its own
+    /// signature algorithm). `unsupported_algorithm` for a digest other than SHA-1/256/384/512 or
+    /// a signature scheme other than PKCS#1 v1.5 and ECDSA; `untrusted_certificate` when the
+    /// signature does not verify or its scheme does not fit this key.
+    result<void> verify_issued(const certificate& child) const {
+        const mbedtls_x509_crt* c = &child.crt_;
+        digest_kind digest{};
+        if (!digest_of_md(compat::crt_signature_md(c), digest))
+            return make_error(errc::unsupported_algorithm, "the certificate '" + child.subject() +
+                                                               "' is signed with a digest other than SHA-1, SHA-256, "
+                                                               "SHA-384 or SHA-512");
+        const mbedtls_pk_type_t scheme = compat::crt_signature_pk(c);
+        if (scheme != MBEDTLS_PK_RSA && scheme != MBEDTLS_PK_ECDSA)
+            return make_error(errc::unsupported_algorithm, "the certificate '" + child.subject() +
+                                                               "' is signed with a scheme other than PKCS#1 v1.5 or "
+                                                               "ECDSA");
+        const bool key_is_rsa = mbedtls_pk_get_type(&crt_.pk) == MBEDTLS_PK_RSA;
+        if ((scheme == MBEDTLS_PK_RSA) != key_is_rsa)
+            return make_error(errc::untrusted_certificate, "the certificate '" + child.subject() + "' has an " +
+                                                               (scheme == MBEDTLS_PK_RSA ? "RSA" : "ECDSA") +
+                                                               " signature, but the key of '" + subject() +
+                                                               "' is not " + (key_is_rsa ? "EC" : "RSA"));
+        const mbedtls_x509_buf& sig = compat::crt_signature(c);
+        auto verified = verify_signature(digest, c->tbs.p, c->tbs.len, sig.p, sig.len);
+        if (verified) return {};
+        if (verified.error_code() != errc::signature_invalid) return verified;
+        return make_error(errc::untrusted_certificate,
+                          "the signature of '" + child.subject() + "' does not verify with the key of '" + subject() +
+                              "'",
+                          verified.mbedtls_code());
+    }
+
+private:
+    certificate() noexcept { mbedtls_x509_crt_init(&crt_); }
+
+    static std::string name_text(const mbedtls_x509_name* name) {
+        char text[512];
+        const int n = mbedtls_x509_dn_gets(text, sizeof text, name);
+        return n < 0 ? std::string("(unprintable name)") : std::string(text, static_cast<std::size_t>(n));
+    }
+
+    mbedtls_x509_crt crt_;
+    std::int64_t not_before_ = 0;
+    std::int64_t not_after_ = 0;
+    mutable std::mutex mutex_;
+};
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_X509_CERTIFICATE_HPP
+// ---- end iap_embedded/detail/x509_certificate.hpp ----
+
+#include <mbedtls/x509_crt.h>
+
+#include <string>
+#include <utility>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// The library's view of a `trusted_roots`.
+struct trusted_roots_access {
+    static const std::vector<std::shared_ptr<const certificate>>& certificates(const trusted_roots& roots) noexcept {
+        return *roots.certificates_;
+    }
+};
+
+inline bool looks_like_pem(std::string_view text) noexcept {
+    const auto start = text.find_first_not_of(" \t\r\n");
+    return start != std::string_view::npos && text.substr(start, 10) == "-----BEGIN";
+}
+
+/// Parses DER or PEM into one or more certificates, appended to `out`.
+inline result<void> parse_root_certificates(std::string_view der_or_pem,
+                                            std::vector<std::shared_ptr<const certificate>>& out) {
+    if (der_or_pem.empty()) return make_error(errc::malformed_input, "the root certificate is empty");
+    if (!looks_like_pem(der_or_pem)) {
+        auto cert = certificate::parse_der(reinterpret_cast<const unsigned char*>(der_or_pem.data()),
+                                           der_or_pem.size());
+        if (!cert) return std::move(cert).error();
+        out.push_back(std::move(*cert));
+        return {};
+    }
+    // mbedTLS reads PEM only from a NUL-terminated buffer.
+    const std::string text(der_or_pem);
+    mbedtls_x509_crt chain;
+    mbedtls_x509_crt_init(&chain);
+    const int rc = mbedtls_x509_crt_parse(&chain, reinterpret_cast<const unsigned char*>(text.c_str()),
+                                          text.size() + 1);
+    result<void> outcome;
+    if (rc != 0) {
+        outcome = make_error(errc::malformed_input,
+                             rc > 0 ? std::to_string(rc) + " certificate(s) of the PEM text do not parse"
+                                    : std::string("the PEM text holds no parsable certificate"),
+                             rc < 0 ? rc : 0);
+    } else {
+        std::vector<std::shared_ptr<const certificate>> parsed;
+        for (const mbedtls_x509_crt* c = &chain; c != nullptr && c->raw.p != nullptr; c = c->next) {
+            auto cert = certificate::parse_der(c->raw.p, c->raw.len);
+            if (!cert) {
+                outcome = std::move(cert).error();
+                break;
+            }
+            parsed.push_back(std::move(*cert));
+        }
+        if (outcome) out.insert(out.end(), parsed.begin(), parsed.end());
+    }
+    mbedtls_x509_crt_free(&chain);
+    return outcome;
+}
+
+/// One built-in root, parsed once per process. Should the bytes not parse (an mbedTLS built
+/// without RSA or P-384), the set is empty and trusts nothing.
+inline std::shared_ptr<const std::vector<std::shared_ptr<const certificate>>> builtin_root(const unsigned char* der,
+                                                                                           std::size_t size) {
+    auto list = std::make_shared<std::vector<std::shared_ptr<const certificate>>>();
+    if (auto cert = certificate::parse_der(der, size)) list->push_back(std::move(*cert));
+    return list;
+}
+
+} // namespace detail
+
+IAP_EMBEDDED_DECL trusted_roots::trusted_roots(std::shared_ptr<const list> certificates) noexcept
+    : certificates_(std::move(certificates)) {}
+
+IAP_EMBEDDED_DECL trusted_roots trusted_roots::apple_root_ca() {
+    static const auto certificates = detail::builtin_root(detail::apple_root_ca_der, sizeof detail::apple_root_ca_der);
+    return trusted_roots(certificates);
+}
+
+IAP_EMBEDDED_DECL trusted_roots trusted_roots::apple_root_ca_g3() {
+    static const auto certificates =
+        detail::builtin_root(detail::apple_root_ca_g3_der, sizeof detail::apple_root_ca_g3_der);
+    return trusted_roots(certificates);
+}
+
+IAP_EMBEDDED_DECL result<trusted_roots> trusted_roots::from_certificates(const std::vector<std::string>& der_or_pem) {
+    if (der_or_pem.empty()) return make_error(errc::malformed_input, "no root certificate was given");
+    auto certificates = std::make_shared<list>();
+    for (std::size_t i = 0; i < der_or_pem.size(); ++i) {
+        if (auto parsed = detail::parse_root_certificates(der_or_pem[i], *certificates); !parsed) {
+            error_info e = std::move(parsed).error();
+            e.detail = "root certificate " + std::to_string(i + 1) + " of " + std::to_string(der_or_pem.size()) +
+                       ": " + e.message();
+            return e;
+        }
+    }
+    return trusted_roots(std::move(certificates));
+}
+
+IAP_EMBEDDED_DECL result<void> trusted_roots::add(std::string_view der_or_pem) {
+    auto certificates = std::make_shared<list>(*certificates_);
+    if (auto parsed = detail::parse_root_certificates(der_or_pem, *certificates); !parsed) return parsed;
+    certificates_ = std::move(certificates);
+    return {};
+}
+
+IAP_EMBEDDED_DECL std::size_t trusted_roots::size() const noexcept { return certificates_->size(); }
+
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_IMPL_TRUSTED_ROOTS_IPP
+// ---- end iap_embedded/impl/trusted_roots.ipp ----
+
+#endif // IAP_EMBEDDED_TRUSTED_ROOTS_HPP
+// ---- end iap_embedded/trusted_roots.hpp ----
+
+// ---- begin iap_embedded/app_store.hpp ----
+//
+// App Store app receipts (the PKCS#7 file at `Bundle.main.appStoreReceiptURL`), verified inside
+// the app: the CMS signature, Apple's certificate chain, the device hash, and the app's bundle id
+// and version.
+//
+//     iap_embedded::app_store_receipt_options options;
+//     options.expected_bundle_id = "com.example.game";
+//     options.device_identifier = identifier_for_vendor_bytes; // 16 bytes (macOS: 6-byte MAC)
+//     auto verified = iap_embedded::verify_app_store_receipt(receipt_file_bytes, options);
+//     if (verified) for (const auto& p : verified->purchases) grant(p);
+//
+// What is checked, in order, before any field is returned:
+//  1. the input is a CMS SignedData (DER, BER, or base64 text of either; else `not_a_receipt`);
+//  2. the signer's certificate (found by issuer and serial among the receipt's certificates,
+//     `untrusted_certificate` when absent) chains to a trusted root through certificates carrying
+//     Apple's receipt-signing (1.2.840.113635.100.6.11.1) and WWDR (1.2.840.113635.100.6.2.1)
+//     markers, every certificate valid at the evaluation time (`certificate_expired`);
+//  3. the RSA PKCS#1 v1.5 signature over the content, or over the signed attributes whose
+//     messageDigest equals the content's digest (`signature_invalid`); digests SHA-1 and SHA-256
+//     (`unsupported_algorithm` for others);
+//  4. SHA-1(device identifier || opaque value || bundle id attribute) equals the receipt's hash
+//     when a device identifier is given (`device_hash_mismatch`);
+//  5. bundle id, app version and environment when expected values are given
+//     (`bundle_id_mismatch`, `app_version_mismatch`, `environment_mismatch`).
+//
+// Evaluation time: by default the receipt's creation date, Apple's own rule: every real receipt's
+// signing certificate expires within a few years, and receipts stay valid after it does. A
+// caller who wants "valid now" passes the current time.
+//
+// Xcode StoreKit-testing receipts (type "Xcode", or signed by a self-signed certificate) are
+// `xcode_not_allowed` unless `allow_xcode` is set, and then verify only against a root the caller
+// passes in `roots` (Xcode's StoreKitTestCertificate.cer), never against Apple's built-in root.
+#ifndef IAP_EMBEDDED_APP_STORE_HPP
+#define IAP_EMBEDDED_APP_STORE_HPP
+
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+
+namespace detail {
+class chain_cache;
+} // namespace detail
+
+/// The environment a receipt was issued in.
+enum class app_store_environment {
+    production, ///< Receipt type "Production": real money.
+    sandbox,    ///< Receipt type "ProductionSandbox": TestFlight and sandbox testers.
+    xcode,      ///< Receipt type "Xcode": Xcode's local StoreKit testing, signed by Xcode itself.
+};
+
+/// The environment's name as Apple writes it in StoreKit 2 and iapctl prints it:
+/// "Production", "Sandbox", "Xcode".
+constexpr std::string_view to_string(app_store_environment e) noexcept {
+    switch (e) {
+    case app_store_environment::production: return "Production";
+    case app_store_environment::sandbox: return "Sandbox";
+    case app_store_environment::xcode: return "Xcode";
+    }
+    return "unknown";
+}
+
+/// The receipt-level fields of a verified receipt (everything but the purchases). Times are
+/// milliseconds since the Unix epoch.
+struct app_store_receipt_info {
+    std::string bundle_id;            ///< Attribute 2, `CFBundleIdentifier`.
+    std::string app_version;          ///< Attribute 3, `CFBundleVersion` (macOS: short version).
+    std::string original_app_version; ///< Attribute 19: the version first bought; empty if absent.
+    app_store_environment environment = app_store_environment::production; ///< Attribute 0.
+    std::int64_t creation_time_ms = 0;                ///< Attribute 12: when Apple signed it.
+    std::optional<std::int64_t> expiration_time_ms;   ///< Attribute 21 (Volume Purchase Program).
+    /// Whether the device hash was checked against a device identifier (and matched).
+    bool device_checked = false;
+};
+
+/// A verified receipt: its fields and every in-app purchase it lists (store `app_store`). A
+/// purchase with a cancellation date has state `refunded`. Consumables appear only until the
+/// app finishes their transaction; subscriptions and non-consumables stay.
+struct app_store_receipt : app_store_receipt_info {
+    std::vector<purchase> purchases;
+};
+
+/// What to check besides the signature. Every field is optional.
+struct app_store_receipt_options {
+    /// When non-empty: the receipt's bundle id must equal it (`bundle_id_mismatch`).
+    std::string expected_bundle_id;
+    /// When non-empty: the receipt's app version must equal it (`app_version_mismatch`).
+    std::string expected_app_version;
+    /// When non-empty: the device identifier for the device hash: 16 bytes
+    /// (`identifierForVendor` UUID, iOS) or 6 bytes (primary MAC address, macOS). Another size
+    /// is `malformed_input`.
+    std::vector<unsigned char> device_identifier;
+    /// The roots the chain must reach; by default Apple Root CA (built in).
+    std::optional<trusted_roots> roots;
+    /// When certificate validity is evaluated; by default the receipt's creation date.
+    std::optional<std::int64_t> evaluation_time_ms;
+    /// Accept Xcode StoreKit-testing receipts, against a root given in `roots` only.
+    bool allow_xcode = false;
+    /// When set: the receipt's environment must equal it (`environment_mismatch`).
+    std::optional<app_store_environment> expected_environment;
+};
+
+/// Verifies an app receipt (`receipt`: the DER bytes of the receipt file, or its base64 text
+/// with or without line breaks) and returns its fields only when every check passes.
+/// `cache` remembers verified chains between calls (pass one you own, or nullptr for the
+/// library's process-wide cache). Thread-safe.
+IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string_view receipt,
+                                                                    const app_store_receipt_options& options = {},
+                                                                    detail::chain_cache* cache = nullptr);
+
+/// Reads a receipt's fields WITHOUT verifying anything: no signature, no chain, no device hash.
+/// For diagnostics and support tools only; never grant anything from its result. Fails with
+/// `not_a_receipt` when the input is not a CMS SignedData and `malformed_input` when its content
+/// is not a receipt payload.
+IAP_EMBEDDED_DECL result<app_store_receipt> parse_unverified_app_store_receipt(std::string_view receipt);
+
+/// Parses a device identifier as people write it: a UUID (36 characters with dashes, or 32 hex
+/// digits) gives 16 bytes, a MAC address (12 hex digits, colons optional) gives 6 bytes.
+IAP_EMBEDDED_DECL result<std::vector<unsigned char>> parse_device_identifier(std::string_view text);
+
+} // namespace v1
+} // namespace iap_embedded
+
+
+// ---- begin iap_embedded/impl/app_store.ipp ----
+#ifndef IAP_EMBEDDED_IMPL_APP_STORE_IPP
+#define IAP_EMBEDDED_IMPL_APP_STORE_IPP
+
+
+// ---- begin iap_embedded/detail/app_receipt_payload.hpp ----
+//
+// The signed content of an App Store receipt: a DER SET OF ReceiptAttribute ::= SEQUENCE { type
+// INTEGER, version INTEGER, value OCTET STRING }, where the value of an in-app purchase
+// attribute (17) is itself such a SET. Unknown types are ignored; a known type appearing twice,
+// a value of the wrong ASN.1 type or an unparseable date is `malformed_input`. Parsing verifies
+// nothing.
+#ifndef IAP_EMBEDDED_DETAIL_APP_RECEIPT_PAYLOAD_HPP
+#define IAP_EMBEDDED_DETAIL_APP_RECEIPT_PAYLOAD_HPP
+
+
+// ---- begin iap_embedded/detail/asn1.hpp ----
+//
+// A small strict ASN.1 reader for App Store receipts. It accepts DER, plus the two BER features
+// Apple's receipts use (Xcode writes them): indefinite lengths closed by end-of-contents, and
+// constructed OCTET STRINGs. It rejects everything else that is not DER-like: high tag numbers,
+// non-minimal long-form lengths, lengths over 4 bytes or past the end of the input, indefinite
+// lengths on primitive elements, non-minimal INTEGERs and OID arcs. Nesting is counted
+// explicitly and bounded by IAP_EMBEDDED_MAX_ASN1_DEPTH; nothing here recurses.
+//
+// Every failure is `malformed_input` with the offset of the offending byte; callers that parse a
+// whole receipt re-label it (`not_a_receipt`).
+#ifndef IAP_EMBEDDED_DETAIL_ASN1_HPP
+#define IAP_EMBEDDED_DETAIL_ASN1_HPP
+
+
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+namespace asn1 {
+
+constexpr unsigned char tag_boolean = 0x01;
+constexpr unsigned char tag_integer = 0x02;
+constexpr unsigned char tag_octet_string = 0x04;
+constexpr unsigned char tag_null = 0x05;
+constexpr unsigned char tag_oid = 0x06;
+constexpr unsigned char tag_utf8_string = 0x0C;
+constexpr unsigned char tag_ia5_string = 0x16;
+constexpr unsigned char tag_sequence = 0x30;
+constexpr unsigned char tag_set = 0x31;
+constexpr unsigned char constructed_bit = 0x20;
+
+/// The identifier octet of context-specific tag `[n]` (n < 31).
+constexpr unsigned char context_tag(unsigned n, bool constructed) noexcept {
+    return static_cast<unsigned char>(0x80 | (constructed ? constructed_bit : 0) | (n & 0x1F));
+}
+
+/// A view of bytes inside the caller's buffer.
+struct bytes_view {
+    const unsigned char* data = nullptr;
+    std::size_t size = 0;
+
+    bool empty() const noexcept { return size == 0; }
+    bool operator==(const bytes_view& other) const noexcept {
+        return size == other.size && (size == 0 || std::memcmp(data, other.data, size) == 0);
+    }
+    bool operator!=(const bytes_view& other) const noexcept { return !(*this == other); }
+    std::string_view as_chars() const noexcept { return {reinterpret_cast<const char*>(data), size}; }
+};
+
+/// One element: its identifier octet, its content, and the exact bytes it occupies.
+struct element {
+    unsigned char tag = 0;
+    /// The whole element: identifier, length, content and (indefinite form) end-of-contents.
+    bytes_view whole;
+    /// The content octets, without an end-of-contents marker.
+    bytes_view content;
+    bool indefinite = false;
+
+    bool constructed() const noexcept { return (tag & constructed_bit) != 0; }
+};
+
+inline std::string hex_byte(unsigned value) {
+    char text[8];
+    std::snprintf(text, sizeof text, "0x%02X", value & 0xFFu);
+    return text;
+}
+
+/// Reads consecutive elements from a region of a buffer. Child readers (`enter`) share the
+/// base pointer, so error offsets are offsets into the whole input.
+class reader {
+public:
+    reader() = default;
+    reader(const unsigned char* data, std::size_t size) noexcept : base_(data), pos_(data), end_(data + size) {}
+
+    bool empty() const noexcept { return pos_ == end_; }
+    std::size_t remaining() const noexcept { return static_cast<std::size_t>(end_ - pos_); }
+    unsigned depth() const noexcept { return depth_; }
+    std::size_t offset() const noexcept { return static_cast<std::size_t>(pos_ - base_); }
+
+    /// The identifier octet of the next element, or 0 at the end (0 is never a valid tag here).
+    unsigned char peek_tag() const noexcept { return empty() ? 0 : *pos_; }
+
+    /// Reads the next element, whatever its tag.
+    result<element> next() {
+        auto e = read_element(pos_);
+        if (e) pos_ = e->whole.data + e->whole.size;
+        return e;
+    }
+
+    /// Reads the next element, which must have identifier `tag`; `what` names it in errors.
+    result<element> next(unsigned char tag, const char* what) {
+        if (empty())
+            return fail(std::string("expected ") + what + ", found the end of its enclosing element");
+        if (*pos_ != tag)
+            return fail(std::string("expected ") + what + " (tag " + hex_byte(tag) + "), found tag " + hex_byte(*pos_));
+        return next();
+    }
+
+    /// A reader over the content of constructed element `e`, one level deeper.
+    result<reader> enter(const element& e) const {
+        if (!e.constructed())
+            return make_error(errc::malformed_input, "element with tag " + hex_byte(e.tag) + " at offset " +
+                                                         std::to_string(e.whole.data - base_) + " is not constructed");
+        if (depth_ + 1 > IAP_EMBEDDED_MAX_ASN1_DEPTH)
+            return make_error(errc::malformed_input, "ASN.1 nesting deeper than " +
+                                                         std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) + " levels");
+        reader child;
+        child.base_ = base_;
+        child.pos_ = e.content.data;
+        child.end_ = e.content.data + e.content.size;
+        child.depth_ = depth_ + 1;
+        return child;
+    }
+
+    /// Succeeds when every byte of the region was read; `what` names the region in the error.
+    result<void> finish(const char* what) const {
+        if (empty()) return {};
+        return make_error(errc::malformed_input, std::to_string(remaining()) + " unexpected bytes at the end of " +
+                                                     what + " (offset " + std::to_string(offset()) + ")");
+    }
+
+    /// An error at the current position.
+    error_info fail(const std::string& why) const {
+        return make_error(errc::malformed_input, why + " at offset " + std::to_string(offset()));
+    }
+
+private:
+    struct header {
+        unsigned char tag = 0;
+        const unsigned char* content = nullptr;
+        std::size_t length = 0; // definite form only
+        bool indefinite = false;
+    };
+
+    error_info fail_at(const unsigned char* at, const std::string& why) const {
+        return make_error(errc::malformed_input, why + " at offset " + std::to_string(at - base_));
+    }
+
+    // Identifier and length of the element at `at`; the content of a definite element lies
+    // within end_.
+    result<header> read_header(const unsigned char* at) const {
+        const std::size_t left = static_cast<std::size_t>(end_ - at);
+        if (left < 2) return fail_at(at, left == 0 ? "missing ASN.1 element" : "truncated ASN.1 header");
+        header h;
+        h.tag = at[0];
+        if ((h.tag & 0x1F) == 0x1F) return fail_at(at, "high-tag-number identifiers are not supported");
+        if (h.tag == 0) return fail_at(at, "unexpected end-of-contents marker");
+        const unsigned char first = at[1];
+        const unsigned char* p = at + 2;
+        if (first < 0x80) {
+            h.length = first;
+        } else if (first == 0x80) {
+            if ((h.tag & constructed_bit) == 0) return fail_at(at, "indefinite length on a primitive element");
+            h.indefinite = true;
+        } else {
+            const std::size_t count = first & 0x7Fu;
+            if (count > 4) return fail_at(at, "length of more than 4 bytes");
+            if (count > left - 2) return fail_at(at, "truncated ASN.1 length");
+            if (p[0] == 0) return fail_at(at, "non-minimal length encoding");
+            std::size_t length = 0;
+            for (std::size_t i = 0; i < count; ++i) length = (length << 8) | p[i];
+            if (length < 0x80) return fail_at(at, "non-minimal length encoding");
+            h.length = length;
+            p += count;
+        }
+        h.content = p;
+        if (!h.indefinite && h.length > static_cast<std::size_t>(end_ - p))
+            return fail_at(at, "element length " + std::to_string(h.length) + " runs past the end of the input (" +
+                                   std::to_string(end_ - p) + " bytes left)");
+        return h;
+    }
+
+    // Reads a whole element. An indefinite element's extent is found by an iterative scan that
+    // counts open indefinite elements and never exceeds the nesting bound.
+    result<element> read_element(const unsigned char* at) const {
+        auto h = read_header(at);
+        if (!h) return std::move(h).error();
+        element e;
+        e.tag = h->tag;
+        e.indefinite = h->indefinite;
+        e.content.data = h->content;
+        if (!h->indefinite) {
+            e.content.size = h->length;
+            e.whole = {at, static_cast<std::size_t>(h->content + h->length - at)};
+            return e;
+        }
+        if (depth_ + 1 > IAP_EMBEDDED_MAX_ASN1_DEPTH)
+            return fail_at(at, "ASN.1 nesting deeper than " + std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) + " levels");
+        unsigned open = 1;
+        const unsigned char* p = h->content;
+        while (open > 0) {
+            if (end_ - p >= 2 && p[0] == 0 && p[1] == 0) {
+                p += 2;
+                --open;
+                continue;
+            }
+            auto inner = read_header(p);
+            if (!inner) {
+                if (p == end_) return fail_at(at, "indefinite-length element without end-of-contents");
+                return std::move(inner).error();
+            }
+            if (inner->indefinite) {
+                if (depth_ + 1 + open > IAP_EMBEDDED_MAX_ASN1_DEPTH)
+                    return fail_at(p, "ASN.1 nesting deeper than " + std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) +
+                                          " levels");
+                ++open;
+                p = inner->content;
+            } else {
+                p = inner->content + inner->length;
+            }
+        }
+        e.content.size = static_cast<std::size_t>(p - 2 - h->content);
+        e.whole = {at, static_cast<std::size_t>(p - at)};
+        return e;
+    }
+
+    const unsigned char* base_ = nullptr;
+    const unsigned char* pos_ = nullptr;
+    const unsigned char* end_ = nullptr;
+    unsigned depth_ = 0;
+};
+
+/// Reads exactly one element spanning all of `data` (trailing bytes are an error).
+inline result<element> read_single(const unsigned char* data, std::size_t size, const char* what) {
+    reader r(data, size);
+    auto e = r.next();
+    if (!e) return e;
+    if (auto done = r.finish(what); !done) return std::move(done).error();
+    return e;
+}
+
+/// The content of an INTEGER as a signed 64-bit value; `integer` elements that are not minimal
+/// or do not fit are errors.
+inline result<std::int64_t> to_int64(const element& e) {
+    if (e.tag != tag_integer)
+        return make_error(errc::malformed_input, "expected an INTEGER, found tag " + hex_byte(e.tag));
+    const bytes_view c = e.content;
+    if (c.size == 0) return make_error(errc::malformed_input, "empty INTEGER");
+    if (c.size > 1 && ((c.data[0] == 0x00 && (c.data[1] & 0x80) == 0) || (c.data[0] == 0xFF && (c.data[1] & 0x80) != 0)))
+        return make_error(errc::malformed_input, "non-minimal INTEGER encoding");
+    if (c.size > 8) return make_error(errc::malformed_input, "INTEGER does not fit in 64 bits");
+    std::uint64_t value = (c.data[0] & 0x80) ? ~std::uint64_t{0} : 0;
+    for (std::size_t i = 0; i < c.size; ++i) value = (value << 8) | c.data[i];
+    std::int64_t out;
+    std::memcpy(&out, &value, sizeof out);
+    return out;
+}
+
+/// The content octets of an INTEGER (two's complement, big-endian), checked for minimality.
+inline result<bytes_view> integer_bytes(const element& e) {
+    if (e.tag != tag_integer)
+        return make_error(errc::malformed_input, "expected an INTEGER, found tag " + hex_byte(e.tag));
+    const bytes_view c = e.content;
+    if (c.size == 0) return make_error(errc::malformed_input, "empty INTEGER");
+    if (c.size > 1 && ((c.data[0] == 0x00 && (c.data[1] & 0x80) == 0) || (c.data[0] == 0xFF && (c.data[1] & 0x80) != 0)))
+        return make_error(errc::malformed_input, "non-minimal INTEGER encoding");
+    return c;
+}
+
+/// The dotted form ("1.2.840.113549.1.7.2") of an OBJECT IDENTIFIER; arcs must be minimal and
+/// fit in 64 bits.
+inline result<std::string> oid_to_dotted(const element& e) {
+    if (e.tag != tag_oid)
+        return make_error(errc::malformed_input, "expected an OBJECT IDENTIFIER, found tag " + hex_byte(e.tag));
+    const bytes_view c = e.content;
+    if (c.size == 0) return make_error(errc::malformed_input, "empty OBJECT IDENTIFIER");
+    std::string out;
+    std::uint64_t arc = 0;
+    bool first_arc = true;
+    bool arc_started = false;
+    for (std::size_t i = 0; i < c.size; ++i) {
+        const unsigned char b = c.data[i];
+        if (!arc_started && b == 0x80) return make_error(errc::malformed_input, "non-minimal OBJECT IDENTIFIER arc");
+        if (arc > (~std::uint64_t{0} >> 7)) return make_error(errc::malformed_input, "OBJECT IDENTIFIER arc too large");
+        arc = (arc << 7) | (b & 0x7Fu);
+        arc_started = true;
+        if (b & 0x80) continue;
+        if (first_arc) {
+            const std::uint64_t top = arc < 40 ? 0 : arc < 80 ? 1 : 2;
+            out = std::to_string(top) + "." + std::to_string(arc - top * 40);
+            first_arc = false;
+        } else {
+            out += "." + std::to_string(arc);
+        }
+        arc = 0;
+        arc_started = false;
+    }
+    if (arc_started) return make_error(errc::malformed_input, "truncated OBJECT IDENTIFIER");
+    return out;
+}
+
+/// Whether `e` is the OBJECT IDENTIFIER `dotted` (a malformed OID equals nothing).
+inline bool oid_equals(const element& e, std::string_view dotted) {
+    const auto text = oid_to_dotted(e);
+    return text && *text == dotted;
+}
+
+/// Whether `e` is an OBJECT IDENTIFIER whose content octets are `der_content`.
+inline bool oid_equals_der(const element& e, bytes_view der_content) noexcept {
+    return e.tag == tag_oid && e.content == der_content;
+}
+
+/// Appends the octets of an OCTET STRING to `out`: a primitive one's content, or the
+/// concatenated segments of a constructed (BER) one, nested at most to the depth bound.
+inline result<void> append_octet_string(const element& e, std::vector<unsigned char>& out) {
+    if (e.tag == tag_octet_string) {
+        out.insert(out.end(), e.content.data, e.content.data + e.content.size);
+        return {};
+    }
+    if (e.tag != (tag_octet_string | constructed_bit))
+        return make_error(errc::malformed_input, "expected an OCTET STRING, found tag " + hex_byte(e.tag));
+    auto top = reader(e.whole.data, e.whole.size).enter(e);
+    if (!top) return std::move(top).error();
+    reader stack[IAP_EMBEDDED_MAX_ASN1_DEPTH + 1];
+    std::size_t count = 0;
+    stack[count++] = *top;
+    while (count > 0) {
+        reader& current = stack[count - 1];
+        if (current.empty()) {
+            --count;
+            continue;
+        }
+        auto segment = current.next();
+        if (!segment) return std::move(segment).error();
+        if (segment->tag == tag_octet_string) {
+            out.insert(out.end(), segment->content.data, segment->content.data + segment->content.size);
+        } else if (segment->tag == (tag_octet_string | constructed_bit)) {
+            auto child = current.enter(*segment);
+            if (!child) return std::move(child).error();
+            if (count > IAP_EMBEDDED_MAX_ASN1_DEPTH)
+                return make_error(errc::malformed_input, "constructed OCTET STRING nested too deeply");
+            stack[count++] = *child;
+        } else {
+            return make_error(errc::malformed_input,
+                              "a constructed OCTET STRING holds a segment with tag " + hex_byte(segment->tag));
+        }
+    }
+    return {};
+}
+
+/// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
+inline bool is_utf8(bytes_view text) noexcept {
+    const unsigned char* p = text.data;
+    const unsigned char* end = p + text.size;
+    while (p < end) {
+        const unsigned char c = *p;
+        if (c < 0x80) {
+            ++p;
+            continue;
+        }
+        std::size_t n;
+        std::uint32_t cp;
+        if (c >= 0xC2 && c <= 0xDF) n = 1, cp = c & 0x1Fu;
+        else if (c >= 0xE0 && c <= 0xEF) n = 2, cp = c & 0x0Fu;
+        else if (c >= 0xF0 && c <= 0xF4) n = 3, cp = c & 0x07u;
+        else return false;
+        if (static_cast<std::size_t>(end - p) <= n) return false;
+        for (std::size_t i = 1; i <= n; ++i) {
+            if ((p[i] & 0xC0) != 0x80) return false;
+            cp = (cp << 6) | (p[i] & 0x3Fu);
+        }
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return false;
+        p += n + 1;
+    }
+    return true;
+}
+
+/// The text of a UTF8String (well-formed UTF-8) or IA5String (ASCII).
+inline result<std::string> text_string(const element& e) {
+    if (e.tag == tag_utf8_string) {
+        if (!is_utf8(e.content)) return make_error(errc::malformed_input, "UTF8String holds invalid UTF-8");
+    } else if (e.tag == tag_ia5_string) {
+        for (std::size_t i = 0; i < e.content.size; ++i)
+            if (e.content.data[i] >= 0x80) return make_error(errc::malformed_input, "IA5String holds a non-ASCII byte");
+    } else {
+        return make_error(errc::malformed_input, "expected a UTF8String or IA5String, found tag " + hex_byte(e.tag));
+    }
+    return std::string(e.content.as_chars());
+}
+
+} // namespace asn1
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_ASN1_HPP
+// ---- end iap_embedded/detail/asn1.hpp ----
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// Days from 1970-01-01 to the given proleptic Gregorian date (H. Hinnant's days_from_civil).
+constexpr std::int64_t receipt_days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const unsigned yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+/// Parses an RFC 3339 date-time as Apple and Xcode write it into receipts and as iapctl takes it
+/// on the command line: `YYYY-MM-DDTHH:MM:SS`, optional fraction (milliseconds kept), then `Z`,
+/// `+HH:MM` or `+HHMM` (Xcode). Returns milliseconds since the Unix epoch, or nothing.
+inline std::optional<std::int64_t> parse_receipt_time_ms(std::string_view s) noexcept {
+    std::size_t i = 0;
+    const auto digits = [&](std::size_t n, int& out) {
+        if (s.size() - i < n) return false;
+        out = 0;
+        for (std::size_t k = 0; k < n; ++k, ++i) {
+            if (s[i] < '0' || s[i] > '9') return false;
+            out = out * 10 + (s[i] - '0');
+        }
+        return true;
+    };
+    const auto literal = [&](char c) {
+        if (i >= s.size() || s[i] != c) return false;
+        ++i;
+        return true;
+    };
+    int year, month, day, hour, minute, second;
+    if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day)) return std::nullopt;
+    if (!(literal('T') || literal('t') || literal(' '))) return std::nullopt;
+    if (!digits(2, hour) || !literal(':') || !digits(2, minute) || !literal(':') || !digits(2, second))
+        return std::nullopt;
+    int millis = 0;
+    if (literal('.')) {
+        int scale = 100;
+        std::size_t count = 0;
+        while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+            millis += (s[i] - '0') * scale;
+            scale /= 10;
+            ++i;
+            ++count;
+        }
+        if (count == 0 || count > 9) return std::nullopt;
+    }
+    int offset_minutes = 0;
+    if (literal('Z') || literal('z')) {
+    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
+        const int sign = s[i] == '-' ? -1 : 1;
+        ++i;
+        int oh, om;
+        if (!digits(2, oh)) return std::nullopt;
+        (void)literal(':');
+        if (!digits(2, om) || oh > 23 || om > 59) return std::nullopt;
+        offset_minutes = sign * (oh * 60 + om);
+    } else {
+        return std::nullopt;
+    }
+    if (i != s.size()) return std::nullopt;
+    static constexpr int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] || (month == 2 && day == 29 && !leap))
+        return std::nullopt;
+    if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
+    const std::int64_t days = receipt_days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+    return seconds * 1000 + millis;
+}
+
+/// Top-level receipt attribute types.
+enum receipt_attribute : std::int64_t {
+    attr_receipt_type = 0,
+    attr_bundle_id = 2,
+    attr_app_version = 3,
+    attr_opaque_value = 4,
+    attr_sha1_hash = 5,
+    attr_creation_date = 12,
+    attr_in_app = 17,
+    attr_original_purchase_date = 18,
+    attr_original_app_version = 19,
+    attr_expiration_date = 21,
+};
+
+/// In-app purchase attribute types.
+enum in_app_attribute : std::int64_t {
+    in_app_quantity = 1701,
+    in_app_product_id = 1702,
+    in_app_transaction_id = 1703,
+    in_app_purchase_date = 1704,
+    in_app_original_transaction_id = 1705,
+    in_app_original_purchase_date = 1706,
+    in_app_expires_date = 1708,
+    in_app_web_order_line_item_id = 1711,
+    in_app_cancellation_date = 1712,
+    in_app_trial_period = 1713,
+    in_app_intro_offer_period = 1719,
+    in_app_promotional_offer_id = 1721,
+};
+
+/// The parsed content. Views point into the content buffer passed to `parse_receipt_payload`.
+struct receipt_payload {
+    std::optional<std::string> receipt_type; ///< Attribute 0: "Production", "ProductionSandbox", "Xcode".
+    std::string bundle_id;
+    /// The raw value octets of attribute 2 (a DER UTF8String with its tag and length): the
+    /// device hash covers these bytes, not the decoded text.
+    asn1::bytes_view bundle_id_value;
+    std::string app_version;
+    std::string original_app_version;
+    asn1::bytes_view opaque_value; ///< Attribute 4, raw.
+    asn1::bytes_view sha1_hash;    ///< Attribute 5, raw.
+    std::optional<std::int64_t> creation_time_ms;
+    std::optional<std::int64_t> expiration_time_ms;
+    std::optional<std::int64_t> original_purchase_time_ms;
+    std::vector<purchase> purchases;
+};
+
+struct receipt_attribute_view {
+    std::int64_t type = 0;
+    asn1::bytes_view value; ///< The OCTET STRING's content.
+};
+
+// Calls `on_attribute(attribute)` for each element of a SET OF ReceiptAttribute; stops at the
+// first error `on_attribute` returns.
+template <class OnAttribute>
+result<void> for_each_receipt_attribute(asn1::bytes_view set_der, const char* what, OnAttribute&& on_attribute) {
+    auto set = asn1::read_single(set_der.data, set_der.size, what);
+    if (!set) return std::move(set).error();
+    if (set->tag != asn1::tag_set)
+        return make_error(errc::malformed_input, std::string(what) + " is not a SET (tag " + asn1::hex_byte(set->tag) + ")");
+    asn1::reader top(set_der.data, set_der.size);
+    auto items = top.enter(*set);
+    if (!items) return std::move(items).error();
+    while (!items->empty()) {
+        auto attr = items->next(asn1::tag_sequence, "a ReceiptAttribute SEQUENCE");
+        if (!attr) return std::move(attr).error();
+        auto fields = items->enter(*attr);
+        if (!fields) return std::move(fields).error();
+        auto type = fields->next(asn1::tag_integer, "the attribute type");
+        if (!type) return std::move(type).error();
+        auto version = fields->next(asn1::tag_integer, "the attribute version");
+        if (!version) return std::move(version).error();
+        auto value = fields->next(asn1::tag_octet_string, "the attribute value OCTET STRING");
+        if (!value) return std::move(value).error();
+        if (auto done = fields->finish("a ReceiptAttribute"); !done) return done;
+        auto type_value = asn1::to_int64(*type);
+        if (!type_value) return std::move(type_value).error();
+        if (auto handled = on_attribute(receipt_attribute_view{*type_value, value->content}); !handled) return handled;
+    }
+    return {};
+}
+
+inline error_info attribute_error(std::int64_t type, const std::string& why) {
+    return make_error(errc::malformed_input, "receipt attribute " + std::to_string(type) + ": " + why);
+}
+
+inline result<std::string> attribute_text(const receipt_attribute_view& a) {
+    auto e = asn1::read_single(a.value.data, a.value.size, "the attribute value");
+    if (!e) return attribute_error(a.type, e.error().detail);
+    auto text = asn1::text_string(*e);
+    if (!text) return attribute_error(a.type, text.error().detail);
+    return text;
+}
+
+inline result<std::int64_t> attribute_integer(const receipt_attribute_view& a) {
+    auto e = asn1::read_single(a.value.data, a.value.size, "the attribute value");
+    if (!e) return attribute_error(a.type, e.error().detail);
+    auto n = asn1::to_int64(*e);
+    if (!n) return attribute_error(a.type, n.error().detail);
+    return n;
+}
+
+// A date attribute: an RFC 3339 IA5String; the empty string means "not set".
+inline result<std::optional<std::int64_t>> attribute_time(const receipt_attribute_view& a) {
+    auto text = attribute_text(a);
+    if (!text) return std::move(text).error();
+    if (text->empty()) return std::optional<std::int64_t>{};
+    const auto ms = parse_receipt_time_ms(*text);
+    if (!ms) return attribute_error(a.type, "\"" + *text + "\" is not an RFC 3339 date");
+    return std::optional<std::int64_t>{ms};
+}
+
+// Sets a singular field once; a second occurrence of the same known type is an error.
+template <class T, class Value>
+result<void> set_once(std::optional<T>& slot, std::int64_t type, Value&& value) {
+    if (slot) return attribute_error(type, "appears twice");
+    slot.emplace(std::forward<Value>(value));
+    return {};
+}
+
+inline result<purchase> parse_in_app_purchase(asn1::bytes_view set_der) {
+    std::optional<std::string> product_id, transaction_id, original_transaction_id;
+    std::optional<std::int64_t> quantity, web_order, intro;
+    std::optional<std::optional<std::int64_t>> purchase_time, original_time, expires, cancellation;
+    auto walked = for_each_receipt_attribute(set_der, "an in-app purchase", [&](const receipt_attribute_view& a) -> result<void> {
+        switch (a.type) {
+        case in_app_product_id:
+        case in_app_transaction_id:
+        case in_app_original_transaction_id: {
+            auto text = attribute_text(a);
+            if (!text) return std::move(text).error();
+            auto& slot = a.type == in_app_product_id       ? product_id
+                         : a.type == in_app_transaction_id ? transaction_id
+                                                           : original_transaction_id;
+            return set_once(slot, a.type, std::move(*text));
+        }
+        case in_app_quantity:
+        case in_app_web_order_line_item_id:
+        case in_app_intro_offer_period: {
+            auto n = attribute_integer(a);
+            if (!n) return std::move(n).error();
+            auto& slot = a.type == in_app_quantity ? quantity : a.type == in_app_web_order_line_item_id ? web_order : intro;
+            return set_once(slot, a.type, *n);
+        }
+        case in_app_purchase_date:
+        case in_app_original_purchase_date:
+        case in_app_expires_date:
+        case in_app_cancellation_date: {
+            auto t = attribute_time(a);
+            if (!t) return std::move(t).error();
+            auto& slot = a.type == in_app_purchase_date            ? purchase_time
+                         : a.type == in_app_original_purchase_date ? original_time
+                         : a.type == in_app_expires_date           ? expires
+                                                                   : cancellation;
+            return set_once(slot, a.type, *t);
+        }
+        default: return {};
+        }
+    });
+    if (!walked) return std::move(walked).error();
+    if (!product_id || product_id->empty())
+        return make_error(errc::malformed_input, "an in-app purchase has no product id (attribute 1702)");
+    if (!transaction_id || transaction_id->empty())
+        return make_error(errc::malformed_input, "in-app purchase of " + *product_id + " has no transaction id (1703)");
+    if (!purchase_time || !*purchase_time)
+        return make_error(errc::malformed_input, "in-app purchase " + *transaction_id + " has no purchase date (1704)");
+    purchase p;
+    p.store = store_kind::app_store;
+    p.product_id = *product_id;
+    p.product_ids.push_back(*product_id);
+    p.transaction_id = std::move(*transaction_id);
+    p.original_transaction_id = original_transaction_id.value_or(std::string());
+    if (quantity) p.quantity = *quantity;
+    p.purchase_time_ms = **purchase_time;
+    if (original_time) p.original_purchase_time_ms = *original_time;
+    if (expires) p.expires_time_ms = *expires;
+    if (cancellation) p.cancellation_time_ms = *cancellation;
+    if (web_order) p.web_order_line_item_id = *web_order;
+    if (intro) p.in_intro_offer = *intro != 0;
+    if (p.cancellation_time_ms) p.state = purchase_state::refunded;
+    return p;
+}
+
+/// Parses the receipt content. Bundle id (2), app version (3), opaque value (4) and SHA-1 hash
+/// (5) are required; everything else is optional.
+inline result<receipt_payload> parse_receipt_payload(asn1::bytes_view content) {
+    receipt_payload out;
+    std::optional<std::string> type, bundle, version, original_version;
+    std::optional<asn1::bytes_view> opaque, hash;
+    std::optional<std::optional<std::int64_t>> created, expires, original_purchase;
+    auto walked = for_each_receipt_attribute(content, "the receipt payload", [&](const receipt_attribute_view& a) -> result<void> {
+        switch (a.type) {
+        case attr_receipt_type:
+        case attr_bundle_id:
+        case attr_app_version:
+        case attr_original_app_version: {
+            auto text = attribute_text(a);
+            if (!text) return std::move(text).error();
+            if (a.type == attr_bundle_id) out.bundle_id_value = a.value;
+            auto& slot = a.type == attr_receipt_type ? type
+                         : a.type == attr_bundle_id  ? bundle
+                         : a.type == attr_app_version ? version
+                                                      : original_version;
+            return set_once(slot, a.type, std::move(*text));
+        }
+        case attr_opaque_value: return set_once(opaque, a.type, a.value);
+        case attr_sha1_hash: return set_once(hash, a.type, a.value);
+        case attr_creation_date:
+        case attr_expiration_date:
+        case attr_original_purchase_date: {
+            auto t = attribute_time(a);
+            if (!t) return std::move(t).error();
+            auto& slot = a.type == attr_creation_date ? created : a.type == attr_expiration_date ? expires : original_purchase;
+            return set_once(slot, a.type, *t);
+        }
+        case attr_in_app: {
+            auto p = parse_in_app_purchase(a.value);
+            if (!p) return std::move(p).error();
+            out.purchases.push_back(std::move(*p));
+            return {};
+        }
+        default: return {};
+        }
+    });
+    if (!walked) return std::move(walked).error();
+    if (!bundle) return make_error(errc::malformed_input, "the receipt has no bundle id (attribute 2)");
+    if (!version) return make_error(errc::malformed_input, "the receipt has no app version (attribute 3)");
+    if (!opaque) return make_error(errc::malformed_input, "the receipt has no opaque value (attribute 4)");
+    if (!hash) return make_error(errc::malformed_input, "the receipt has no SHA-1 hash (attribute 5)");
+    out.receipt_type = std::move(type);
+    out.bundle_id = std::move(*bundle);
+    out.app_version = std::move(*version);
+    out.original_app_version = original_version.value_or(std::string());
+    out.opaque_value = *opaque;
+    out.sha1_hash = *hash;
+    if (created) out.creation_time_ms = *created;
+    if (expires) out.expiration_time_ms = *expires;
+    if (original_purchase) out.original_purchase_time_ms = *original_purchase;
+    return out;
+}
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_APP_RECEIPT_PAYLOAD_HPP
+// ---- end iap_embedded/detail/app_receipt_payload.hpp ----
+
+// ---- begin iap_embedded/detail/cms.hpp ----
+//
+// Reads a CMS SignedData (RFC 5652) as App Store receipts use it: one signer, content of type
+// id-data embedded in the structure, RSA PKCS#1 v1.5 signatures over SHA-1 or SHA-256. Reading
+// verifies nothing; it keeps the exact bytes verification needs (certificates, issuer and
+// serial, signed attributes) as views into the input, and copies the content (which BER may
+// split into segments).
+//
+// Errors: a structure that is not a SignedData (or has bytes after it) is `not_a_receipt`; a
+// digest or signature algorithm other than SHA-1, SHA-256, rsaEncryption, sha1WithRSA and
+// sha256WithRSA is `unsupported_algorithm`.
+#ifndef IAP_EMBEDDED_DETAIL_CMS_HPP
+#define IAP_EMBEDDED_DETAIL_CMS_HPP
+
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+namespace cms {
+
+constexpr const char* oid_signed_data = "1.2.840.113549.1.7.2";
+constexpr const char* oid_data = "1.2.840.113549.1.7.1";
+constexpr const char* oid_sha1 = "1.3.14.3.2.26";
+constexpr const char* oid_sha256 = "2.16.840.1.101.3.4.2.1";
+constexpr const char* oid_rsa_encryption = "1.2.840.113549.1.1.1";
+constexpr const char* oid_sha1_with_rsa = "1.2.840.113549.1.1.5";
+constexpr const char* oid_sha256_with_rsa = "1.2.840.113549.1.1.11";
+constexpr const char* oid_content_type = "1.2.840.113549.1.9.3";
+constexpr const char* oid_message_digest = "1.2.840.113549.1.9.4";
+
+/// The one SignerInfo of a receipt.
+struct signer_info {
+    asn1::bytes_view issuer;        ///< The issuer Name, whole DER element.
+    asn1::bytes_view serial;        ///< The serial number's INTEGER content octets.
+    digest_kind digest = digest_kind::sha256;
+    /// The signed attributes as they appear ([0] IMPLICIT, whole element); empty when absent.
+    asn1::bytes_view signed_attrs;
+    /// The messageDigest attribute's value, when signed attributes are present and carry one.
+    std::optional<asn1::bytes_view> message_digest;
+    /// Whether the signed attributes carry a content-type attribute other than id-data.
+    bool content_type_mismatch = false;
+    asn1::bytes_view signature;     ///< The signature octets.
+
+    /// The DER the signature covers when signed attributes are present: the attributes with
+    /// their [0] tag replaced by SET OF (RFC 5652 section 5.4).
+    std::vector<unsigned char> signed_attrs_as_set() const {
+        std::vector<unsigned char> der(signed_attrs.data, signed_attrs.data + signed_attrs.size);
+        if (!der.empty()) der[0] = asn1::tag_set;
+        return der;
+    }
+};
+
+/// A parsed SignedData with embedded id-data content.
+struct signed_data {
+    std::vector<unsigned char> content;             ///< eContent octets (segments joined).
+    std::vector<asn1::bytes_view> certificates;     ///< Each certificate's exact DER.
+    signer_info signer;
+};
+
+inline error_info not_a_receipt(std::string why) { return make_error(errc::not_a_receipt, std::move(why)); }
+
+// Re-labels a structural error of the outer CMS layers as `not_a_receipt`, keeping its sentence.
+inline error_info as_not_a_receipt(error_info e, const char* where) {
+    if (e.code == errc::malformed_input) return not_a_receipt(std::string(where) + ": " + e.detail);
+    return e;
+}
+
+inline result<digest_kind> digest_from_oid(const std::string& dotted) {
+    if (dotted == oid_sha1) return digest_kind::sha1;
+    if (dotted == oid_sha256) return digest_kind::sha256;
+    return make_error(errc::unsupported_algorithm,
+                      "the digest algorithm " + dotted + " is not accepted (only SHA-1 and SHA-256)");
+}
+
+// AlgorithmIdentifier ::= SEQUENCE { algorithm OID, parameters ANY OPTIONAL }; the parameters of
+// the algorithms accepted here are NULL or absent.
+inline result<std::string> read_algorithm(asn1::reader& r, const char* what) {
+    auto seq = r.next(asn1::tag_sequence, what);
+    if (!seq) return std::move(seq).error();
+    auto inner = r.enter(*seq);
+    if (!inner) return std::move(inner).error();
+    auto oid = inner->next(asn1::tag_oid, "an algorithm OBJECT IDENTIFIER");
+    if (!oid) return std::move(oid).error();
+    auto dotted = asn1::oid_to_dotted(*oid);
+    if (!dotted) return dotted;
+    if (!inner->empty()) {
+        auto params = inner->next();
+        if (!params) return std::move(params).error();
+        if (params->tag != asn1::tag_null || params->content.size != 0)
+            return make_error(errc::unsupported_algorithm, std::string("unexpected parameters in ") + what);
+    }
+    if (auto done = inner->finish(what); !done) return std::move(done).error();
+    return dotted;
+}
+
+// Extracts content-type and messageDigest from the signed attributes.
+inline result<void> read_signed_attributes(asn1::reader attrs, signer_info& s) {
+    while (!attrs.empty()) {
+        auto attr = attrs.next(asn1::tag_sequence, "an Attribute");
+        if (!attr) return std::move(attr).error();
+        auto a = attrs.enter(*attr);
+        if (!a) return std::move(a).error();
+        auto type = a->next(asn1::tag_oid, "an attribute type");
+        if (!type) return std::move(type).error();
+        auto values = a->next(asn1::tag_set, "attribute values");
+        if (!values) return std::move(values).error();
+        if (auto done = a->finish("an Attribute"); !done) return std::move(done).error();
+        const bool is_digest = asn1::oid_equals(*type, oid_message_digest);
+        const bool is_content_type = asn1::oid_equals(*type, oid_content_type);
+        if (!is_digest && !is_content_type) continue;
+        auto v = a->enter(*values);
+        if (!v) return std::move(v).error();
+        auto value = v->next(is_digest ? asn1::tag_octet_string : asn1::tag_oid, "an attribute value");
+        if (!value) return std::move(value).error();
+        if (auto done = v->finish("a single-valued attribute"); !done) return std::move(done).error();
+        if (is_digest) {
+            if (s.message_digest) return make_error(errc::malformed_input, "two messageDigest attributes");
+            s.message_digest = value->content;
+        } else if (!asn1::oid_equals(*value, oid_data)) {
+            s.content_type_mismatch = true;
+        }
+    }
+    return {};
+}
+
+inline result<signer_info> read_signer_info(asn1::reader& infos) {
+    auto info = infos.next(asn1::tag_sequence, "a SignerInfo");
+    if (!info) return std::move(info).error();
+    auto r = infos.enter(*info);
+    if (!r) return std::move(r).error();
+    signer_info s;
+    auto version = r->next(asn1::tag_integer, "the SignerInfo version");
+    if (!version) return std::move(version).error();
+    auto sid = r->next(asn1::tag_sequence, "an IssuerAndSerialNumber (subjectKeyIdentifier is not supported)");
+    if (!sid) return std::move(sid).error();
+    {
+        auto ias = r->enter(*sid);
+        if (!ias) return std::move(ias).error();
+        auto issuer = ias->next(asn1::tag_sequence, "the issuer Name");
+        if (!issuer) return std::move(issuer).error();
+        auto serial = ias->next(asn1::tag_integer, "the serial number");
+        if (!serial) return std::move(serial).error();
+        if (auto done = ias->finish("IssuerAndSerialNumber"); !done) return std::move(done).error();
+        s.issuer = issuer->whole;
+        s.serial = serial->content;
+    }
+    auto digest_oid = read_algorithm(*r, "the signer's digest algorithm");
+    if (!digest_oid) return std::move(digest_oid).error();
+    auto digest = digest_from_oid(*digest_oid);
+    if (!digest) return std::move(digest).error();
+    s.digest = *digest;
+    if (r->peek_tag() == asn1::context_tag(0, true)) {
+        auto attrs = r->next();
+        if (!attrs) return std::move(attrs).error();
+        if (attrs->indefinite) return make_error(errc::malformed_input, "signed attributes are not DER");
+        s.signed_attrs = attrs->whole;
+        auto a = r->enter(*attrs);
+        if (!a) return std::move(a).error();
+        if (auto read = read_signed_attributes(*a, s); !read) return std::move(read).error();
+    }
+    auto signature_oid = read_algorithm(*r, "the signature algorithm");
+    if (!signature_oid) return std::move(signature_oid).error();
+    const std::string& alg = *signature_oid;
+    if (alg == oid_sha1_with_rsa || alg == oid_sha256_with_rsa) {
+        const digest_kind named = alg == oid_sha1_with_rsa ? digest_kind::sha1 : digest_kind::sha256;
+        if (named != s.digest)
+            return make_error(errc::unsupported_algorithm, "the signature algorithm " + alg +
+                                                               " names another digest than the signer's digest algorithm");
+    } else if (alg != oid_rsa_encryption) {
+        return make_error(errc::unsupported_algorithm,
+                          "the signature algorithm " + alg + " is not accepted (only RSA PKCS#1 v1.5)");
+    }
+    auto signature = r->next(asn1::tag_octet_string, "the signature OCTET STRING");
+    if (!signature) return std::move(signature).error();
+    s.signature = signature->content;
+    if (r->peek_tag() == asn1::context_tag(1, true)) {
+        auto unsigned_attrs = r->next();
+        if (!unsigned_attrs) return std::move(unsigned_attrs).error();
+    }
+    if (auto done = r->finish("SignerInfo"); !done) return std::move(done).error();
+    return s;
+}
+
+inline result<void> read_encapsulated_content(asn1::reader& r, signed_data& out) {
+    auto eci = r.next(asn1::tag_sequence, "EncapsulatedContentInfo");
+    if (!eci) return std::move(eci).error();
+    auto e = r.enter(*eci);
+    if (!e) return std::move(e).error();
+    auto type = e->next(asn1::tag_oid, "the content type");
+    if (!type) return std::move(type).error();
+    if (!asn1::oid_equals(*type, oid_data)) return not_a_receipt("the signed content is not of type id-data");
+    auto explicit_content = e->next(asn1::context_tag(0, true), "the embedded content [0]");
+    if (!explicit_content) {
+        if (e->empty()) return not_a_receipt("the SignedData carries no content (detached signature)");
+        return std::move(explicit_content).error();
+    }
+    auto c = e->enter(*explicit_content);
+    if (!c) return std::move(c).error();
+    auto octets = c->next();
+    if (!octets) return std::move(octets).error();
+    if (auto joined = asn1::append_octet_string(*octets, out.content); !joined) return joined;
+    if (auto done = c->finish("the embedded content [0]"); !done) return done;
+    return e->finish("EncapsulatedContentInfo");
+}
+
+inline result<signed_data> read_signed_data_body(const unsigned char* der, std::size_t size) {
+    asn1::reader top(der, size);
+    auto content_info = top.next(asn1::tag_sequence, "a ContentInfo SEQUENCE");
+    if (!content_info) return std::move(content_info).error();
+    if (!top.empty())
+        return not_a_receipt(std::to_string(top.remaining()) + " bytes follow the receipt's ContentInfo");
+    auto ci = top.enter(*content_info);
+    if (!ci) return std::move(ci).error();
+    auto type = ci->next(asn1::tag_oid, "the ContentInfo content type");
+    if (!type) return std::move(type).error();
+    if (!asn1::oid_equals(*type, oid_signed_data)) return not_a_receipt("the ContentInfo is not a CMS SignedData");
+    auto wrapper = ci->next(asn1::context_tag(0, true), "the SignedData [0]");
+    if (!wrapper) return std::move(wrapper).error();
+    if (auto done = ci->finish("ContentInfo"); !done) return std::move(done).error();
+    auto w = ci->enter(*wrapper);
+    if (!w) return std::move(w).error();
+    auto body = w->next(asn1::tag_sequence, "the SignedData SEQUENCE");
+    if (!body) return std::move(body).error();
+    if (auto done = w->finish("the SignedData [0]"); !done) return std::move(done).error();
+    auto r = w->enter(*body);
+    if (!r) return std::move(r).error();
+
+    signed_data out;
+    auto version = r->next(asn1::tag_integer, "the SignedData version");
+    if (!version) return std::move(version).error();
+    auto digests = r->next(asn1::tag_set, "the digestAlgorithms SET");
+    if (!digests) return std::move(digests).error();
+    if (auto content = read_encapsulated_content(*r, out); !content) return std::move(content).error();
+    if (r->peek_tag() == asn1::context_tag(0, true)) {
+        auto certs = r->next();
+        if (!certs) return std::move(certs).error();
+        auto c = r->enter(*certs);
+        if (!c) return std::move(c).error();
+        while (!c->empty()) {
+            auto cert = c->next(asn1::tag_sequence, "a Certificate");
+            if (!cert) return std::move(cert).error();
+            if (cert->indefinite) return make_error(errc::malformed_input, "a certificate is not DER");
+            out.certificates.push_back(cert->whole);
+        }
+    }
+    if (r->peek_tag() == asn1::context_tag(1, true)) {
+        auto crls = r->next();
+        if (!crls) return std::move(crls).error();
+    }
+    auto infos = r->next(asn1::tag_set, "the signerInfos SET");
+    if (!infos) return std::move(infos).error();
+    if (auto done = r->finish("SignedData"); !done) return std::move(done).error();
+    auto i = r->enter(*infos);
+    if (!i) return std::move(i).error();
+    if (i->empty()) return not_a_receipt("the SignedData has no signer");
+    auto signer = read_signer_info(*i);
+    if (!signer) return std::move(signer).error();
+    if (!i->empty()) return not_a_receipt("the SignedData has more than one signer");
+    out.signer = std::move(*signer);
+    return out;
+}
+
+/// Parses a CMS ContentInfo holding a SignedData with embedded id-data content.
+inline result<signed_data> parse_signed_data(const unsigned char* der, std::size_t size) {
+    if (size == 0) return not_a_receipt("the receipt is empty");
+    auto parsed = read_signed_data_body(der, size);
+    if (!parsed) return as_not_a_receipt(std::move(parsed).error(), "not a CMS SignedData");
+    return parsed;
+}
+
+} // namespace cms
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_CMS_HPP
+// ---- end iap_embedded/detail/cms.hpp ----
+
+// ---- begin iap_embedded/detail/x509_chain.hpp ----
+//
+// Certificate chain verification at a given time: leaf -> intermediate(s) -> a trusted root.
+// mbedtls_x509_crt_verify only knows "now", and Apple's rule is to evaluate a chain at the time the
+// store signed the data, so names, signatures, CA flags, marker extensions and validity are
+// checked here, one link at a time.
+#ifndef IAP_EMBEDDED_DETAIL_X509_CHAIN_HPP
+#define IAP_EMBEDDED_DETAIL_X509_CHAIN_HPP
+
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// What a chain must look like beyond "issued by a trusted root".
+struct chain_rules {
+    /// OID of an extension the leaf must carry ("1.2.840.113635.100.6.11.1": Mac App Store and
+    /// iTunes Store receipt signing); nullptr: none.
+    const char* leaf_marker_oid = nullptr;
+    /// OID of an extension every intermediate must carry ("1.2.840.113635.100.6.2.1": Apple
+    /// Worldwide Developer Relations CA). When set, the chain needs at least one intermediate.
+    const char* intermediate_marker_oid = nullptr;
+    /// How many certificates, leaf included, must be given: 0 = any number up to
+    /// `max_supplied_certificates`, found in any order. Otherwise they are taken in order as
+    /// JWS x5c sends them: the leaf, the intermediates, then the sender's copy of the root, which
+    /// is never trusted by itself (the chain must end in one of the caller's roots instead).
+    std::size_t exact_length = 0;
+    /// Xcode StoreKit testing: the leaf may itself be one of the trusted roots, byte for byte (and
+    /// valid at the time); marker extensions do not apply to it then.
+    bool leaf_may_be_root = false;
+};
+
+/// Most certificates given besides the leaf.
+inline constexpr std::size_t max_supplied_certificates = 8;
+/// Longest chain, leaf and root included.
+inline constexpr std::size_t max_chain_certificates = 4;
+
+/// A bounded, thread-safe memory of verified chains (leaf, intermediates, root), keyed by the
+/// exact bytes of the certificates given and of the rules (least recently used entry evicted). It only saves parsing and signature
+/// checks: on a hit the root must still be one of the roots passed in and every certificate must
+/// be valid at the evaluation time, otherwise the chain is verified in full, so an answer never
+/// depends on the cache.
+class chain_cache {
+public:
+    explicit chain_cache(std::size_t capacity = 64) : capacity_(capacity == 0 ? 1 : capacity) {}
+    chain_cache(const chain_cache&) = delete;
+    chain_cache& operator=(const chain_cache&) = delete;
+
+    std::size_t size() const {
+        std::lock_guard<std::mutex> lock(mutex_);
+        return entries_.size();
+    }
+    std::size_t capacity() const noexcept { return capacity_; }
+
+    /// A verified path: leaf first, trusted root last.
+    using path = std::vector<std::shared_ptr<const certificate>>;
+
+    std::shared_ptr<const path> find(const std::string& key) const {
+        const std::size_t hash = std::hash<std::string>{}(key);
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+            if (it->hash == hash && it->key == key) {
+                entries_.splice(entries_.begin(), entries_, it);
+                return entries_.front().chain;
+            }
+        }
+        return nullptr;
+    }
+
+    void insert(std::string key, std::shared_ptr<const path> chain) {
+        const std::size_t hash = std::hash<std::string>{}(key);
+        std::lock_guard<std::mutex> lock(mutex_);
+        for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+            if (it->hash == hash && it->key == key) {
+                entries_.erase(it);
+                break;
+            }
+        }
+        entries_.push_front(entry{hash, std::move(key), std::move(chain)});
+        while (entries_.size() > capacity_) entries_.pop_back();
+    }
+
+private:
+    struct entry {
+        std::size_t hash;
+        std::string key; // compared in full: the hash only skips most entries quickly
+        std::shared_ptr<const path> chain;
+    };
+    std::size_t capacity_;
+    mutable std::mutex mutex_;
+    mutable std::list<entry> entries_; // most recently used first
+};
+
+namespace chain_impl {
+
+inline void append_bytes(std::string& key, const unsigned char* data, std::size_t size) {
+    for (int shift = 24; shift >= 0; shift -= 8) key.push_back(static_cast<char>((size >> shift) & 0xFF));
+    key.append(reinterpret_cast<const char*>(data), size);
+}
+
+/// The cache key: every byte that decides the structure of the answer (not the time, not the
+/// roots, which are checked again on a hit).
+inline std::string cache_key(der_view leaf, const std::vector<der_view>& others, const chain_rules& rules) {
+    std::string key;
+    const auto text = [&](const char* s) {
+        append_bytes(key, reinterpret_cast<const unsigned char*>(s ? s : ""), s ? std::strlen(s) : 0);
+    };
+    text(rules.leaf_marker_oid);
+    text(rules.intermediate_marker_oid);
+    key += std::to_string(rules.exact_length) + (rules.leaf_may_be_root ? "x" : "-");
+    append_bytes(key, leaf.data, leaf.size);
+    for (const der_view& other : others) append_bytes(key, other.data, other.size);
+    return key;
+}
+
+inline const char* role(std::size_t index, std::size_t path_size) {
+    return index == 0 ? "leaf" : index + 1 == path_size ? "root" : "intermediate";
+}
+
+/// `certificate_expired` for the first certificate of `path` not valid at `at`, or success.
+inline result<void> check_times(const chain_cache::path& path, std::int64_t at) {
+    for (std::size_t i = 0; i < path.size(); ++i) {
+        const certificate& c = *path[i];
+        if (!c.valid_at(at))
+            return make_error(errc::certificate_expired,
+                              std::string("the ") + role(i, path.size()) + " certificate '" + c.subject() +
+                                  "' is valid from " + format_unix_seconds(c.not_before()) + " to " +
+                                  format_unix_seconds(c.not_after()) + ", not at " + format_unix_seconds(at));
+    }
+    return {};
+}
+
+inline bool root_is_trusted(const certificate& root, const std::vector<std::shared_ptr<const certificate>>& roots) {
+    for (const auto& r : roots)
+        if (same_bytes(r->der(), root.der())) return true;
+    return false;
+}
+
+/// Checks that `issuer` may have issued `child`, `below` being how many intermediates lie between
+/// them and the leaf, then verifies the signature.
+inline result<void> check_link(const certificate& child, const certificate& issuer, std::size_t below,
+                               const char* issuer_role) {
+    if (!same_bytes(child.issuer_der(), issuer.subject_der()))
+        return make_error(errc::untrusted_certificate, "the issuer of '" + child.subject() + "' is '" +
+                                                           child.issuer() + "', not '" + issuer.subject() + "'");
+    if (!issuer.is_ca())
+        return make_error(errc::untrusted_certificate, std::string("the ") + issuer_role + " certificate '" +
+                                                           issuer.subject() + "' is not a CA (basicConstraints)");
+    if (!issuer.may_sign_certificates())
+        return make_error(errc::untrusted_certificate, std::string("the ") + issuer_role + " certificate '" +
+                                                           issuer.subject() + "' may not sign certificates (keyUsage)");
+    const int path_len = issuer.path_length_constraint();
+    if (path_len >= 0 && below > static_cast<std::size_t>(path_len))
+        return make_error(errc::untrusted_certificate, std::string("the ") + issuer_role + " certificate '" +
+                                                           issuer.subject() + "' allows " + std::to_string(path_len) +
+                                                           " intermediate(s) below it, the chain has " +
+                                                           std::to_string(below));
+    return issuer.verify_issued(child);
+}
+
+/// Finds chains from path.back() to a trusted root. Structurally valid chains go to `found`; the
+/// error of the failed attempt that got furthest is kept in `failure`.
+struct path_search {
+    const std::vector<std::shared_ptr<const certificate>>& roots;
+    const std::vector<std::shared_ptr<const certificate>>& candidates;
+    const chain_rules& rules;
+    bool ordered;
+    std::vector<chain_cache::path> found;
+    result<void> failure = make_error(errc::untrusted_certificate, "no certificate chain was tried");
+    std::size_t failure_depth = 0;
+
+    void fail(result<void> error, std::size_t depth) {
+        if (failure_depth == 0 || depth > failure_depth) {
+            failure = std::move(error);
+            failure_depth = depth;
+        }
+    }
+
+    void extend(chain_cache::path& path) {
+        const certificate& tip = *path.back();
+        const std::size_t intermediates = path.size() - 1;
+        bool any_issuer = false;
+
+        // The chain ends in a trusted root, when the rules allow it to end here.
+        if (!(rules.intermediate_marker_oid != nullptr && intermediates == 0) &&
+            (!ordered || intermediates == candidates.size())) {
+            for (const auto& root : roots) {
+                if (!same_bytes(tip.issuer_der(), root->subject_der())) continue;
+                any_issuer = true;
+                if (auto link = check_link(tip, *root, intermediates, "root"); !link) {
+                    fail(std::move(link), path.size() + 1);
+                    continue;
+                }
+                path.push_back(root);
+                found.push_back(path);
+                path.pop_back();
+            }
+        }
+
+        // Or it continues with an intermediate.
+        if (path.size() + 1 >= max_chain_certificates) {
+            if (!any_issuer)
+                fail(make_error(errc::untrusted_certificate, "the chain from '" + path.front()->subject() +
+                                                                 "' reaches no trusted root within " +
+                                                                 std::to_string(max_chain_certificates) +
+                                                                 " certificates"),
+                     path.size());
+            return;
+        }
+        const std::size_t first = ordered ? intermediates : 0;
+        const std::size_t last = ordered ? std::min(intermediates + 1, candidates.size()) : candidates.size();
+        for (std::size_t i = first; i < last; ++i) {
+            const auto& next = candidates[i];
+            if (!ordered) {
+                if (!same_bytes(tip.issuer_der(), next->subject_der())) continue;
+                // Self-issued certificates (roots sent along) and certificates already in the
+                // chain are never intermediates here.
+                if (next->is_self_issued()) continue;
+                bool used = false;
+                for (const auto& c : path) used = used || same_bytes(c->der(), next->der());
+                if (used) continue;
+            }
+            any_issuer = true;
+            if (auto link = check_link(tip, *next, intermediates, "intermediate"); !link) {
+                fail(std::move(link), path.size() + 1);
+                continue;
+            }
+            if (rules.intermediate_marker_oid != nullptr && !next->has_extension(rules.intermediate_marker_oid)) {
+                fail(make_error(errc::untrusted_certificate, "the intermediate certificate '" + next->subject() +
+                                                                 "' lacks the marker extension " +
+                                                                 rules.intermediate_marker_oid),
+                     path.size() + 1);
+                continue;
+            }
+            path.push_back(next);
+            extend(path);
+            path.pop_back();
+        }
+        if (!any_issuer)
+            fail(make_error(errc::untrusted_certificate, "no trusted root or given certificate issued '" +
+                                                             tip.subject() + "' (issuer '" + tip.issuer() + "')"),
+                 path.size());
+    }
+};
+
+inline result<std::shared_ptr<const certificate>> parse_for_chain(der_view der, const char* what) {
+    auto cert = certificate::parse_der(der.data, der.size);
+    if (cert) return cert;
+    error_info e = std::move(cert).error();
+    e.detail = std::string(what) + ": " + e.message();
+    return e;
+}
+
+} // namespace chain_impl
+
+/// Verifies that `leaf` chains, through certificates from `others`, to one of `roots`, and that
+/// every certificate of that chain is valid at `at_unix_s`; returns the parsed leaf, whose key
+/// then verifies the store's signature.
+///
+/// Errors: `malformed_input` when a given certificate is empty, truncated or not DER X.509 (a
+/// certificate that does not parse is never skipped); `unsupported_algorithm` for a signature
+/// digest other than SHA-1/256/384/512, a scheme other than PKCS#1 v1.5 or ECDSA, or a key other
+/// than RSA 2048..4096 or EC P-256/P-384; `certificate_expired` when the chain is otherwise sound
+/// but a certificate is not valid at `at_unix_s` (a chain valid at that time is preferred when
+/// there are several); `untrusted_certificate` for everything else: no trusted root, a name or
+/// signature that does not chain, an issuer that is not a CA, a missing marker extension, a chain
+/// of the wrong length. Messages name the certificate and the reason.
+///
+/// `cache` may be null; any number of threads may share one.
+inline result<std::shared_ptr<const certificate>> verify_chain(der_view leaf, const std::vector<der_view>& others,
+                                                               const trusted_roots& roots, std::int64_t at_unix_s,
+                                                               const chain_rules& rules, chain_cache* cache) {
+    const auto& root_list = trusted_roots_access::certificates(roots);
+    if (root_list.empty()) return make_error(errc::untrusted_certificate, "no trusted root certificate is configured");
+    if (leaf.data == nullptr || leaf.size == 0)
+        return make_error(errc::malformed_input, "the signing certificate is missing or empty");
+    if (rules.exact_length != 0 && others.size() + 1 != rules.exact_length)
+        return make_error(errc::untrusted_certificate, "the chain has " + std::to_string(others.size() + 1) +
+                                                           " certificates; exactly " +
+                                                           std::to_string(rules.exact_length) + " are required");
+    if (others.size() > max_supplied_certificates)
+        return make_error(errc::untrusted_certificate, "the chain has " + std::to_string(others.size() + 1) +
+                                                           " certificates; at most " +
+                                                           std::to_string(max_supplied_certificates + 1) +
+                                                           " are accepted");
+
+    std::string key;
+    if (cache != nullptr) {
+        key = chain_impl::cache_key(leaf, others, rules);
+        if (const auto hit = cache->find(key);
+            hit && chain_impl::root_is_trusted(*hit->back(), root_list) && chain_impl::check_times(*hit, at_unix_s))
+            return hit->front();
+    }
+
+    auto leaf_cert = chain_impl::parse_for_chain(leaf, "the leaf certificate");
+    if (!leaf_cert) return leaf_cert;
+    const std::size_t given = rules.exact_length >= 2 ? rules.exact_length - 2 : others.size();
+    std::vector<std::shared_ptr<const certificate>> candidates;
+    for (std::size_t i = 0; i < others.size(); ++i) {
+        const std::string what = "certificate " + std::to_string(i + 2) + " of the chain";
+        auto cert = chain_impl::parse_for_chain(others[i], what.c_str());
+        if (!cert) return std::move(cert).error();
+        if (i < given) candidates.push_back(std::move(*cert));
+    }
+
+    for (const auto& root : root_list) {
+        if (!same_bytes(root->der(), (*leaf_cert)->der())) continue;
+        if (!rules.leaf_may_be_root)
+            return make_error(errc::untrusted_certificate, "the signing certificate '" + root->subject() +
+                                                               "' is a trusted root itself, which only Xcode "
+                                                               "StoreKit testing may use");
+        auto path = std::make_shared<const chain_cache::path>(chain_cache::path{root});
+        if (auto times = chain_impl::check_times(*path, at_unix_s); !times) return std::move(times).error();
+        if (cache != nullptr) cache->insert(std::move(key), path);
+        return *leaf_cert;
+    }
+    if (rules.leaf_marker_oid != nullptr && !(*leaf_cert)->has_extension(rules.leaf_marker_oid))
+        return make_error(errc::untrusted_certificate, "the leaf certificate '" + (*leaf_cert)->subject() +
+                                                           "' lacks the marker extension " + rules.leaf_marker_oid);
+
+    chain_impl::path_search search{root_list, candidates, rules, rules.exact_length != 0, {}};
+    chain_cache::path start{*leaf_cert};
+    search.extend(start);
+    if (search.found.empty()) return std::move(search.failure).error();
+
+    result<void> first_time_failure;
+    bool time_failed = false;
+    for (auto& path : search.found) {
+        auto times = chain_impl::check_times(path, at_unix_s);
+        if (!times) {
+            if (!time_failed) first_time_failure = std::move(times);
+            time_failed = true;
+            continue;
+        }
+        if (cache != nullptr) cache->insert(std::move(key), std::make_shared<const chain_cache::path>(path));
+        return path.front();
+    }
+    return std::move(first_time_failure).error();
+}
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_X509_CHAIN_HPP
+// ---- end iap_embedded/detail/x509_chain.hpp ----
+
+#include <cstring>
+#include <memory>
+#include <utility>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+constexpr const char* apple_receipt_signing_marker = "1.2.840.113635.100.6.11.1";
+constexpr const char* apple_wwdr_marker = "1.2.840.113635.100.6.2.1";
+
+// A receipt taken apart, verified or not. Views point into the caller's input (DER) or into
+// `decoded` (base64 input), and the payload's into `cms.content`; none of these buffers moves
+// with this object, which lives on the heap.
+struct parsed_app_receipt {
+    std::vector<unsigned char> decoded;
+    cms::signed_data cms;
+    receipt_payload payload;
+};
+
+// Parses `input`: DER when it starts like DER (a SEQUENCE), else base64 text of it.
+inline result<std::unique_ptr<parsed_app_receipt>> parse_app_receipt(std::string_view input) {
+    if (input.empty()) return make_error(errc::not_a_receipt, "the receipt is empty");
+    if (input.size() > IAP_EMBEDDED_MAX_RECEIPT_BYTES)
+        return make_error(errc::not_a_receipt, "the receipt has " + std::to_string(input.size()) +
+                                                   " bytes; at most " + std::to_string(IAP_EMBEDDED_MAX_RECEIPT_BYTES) +
+                                                   " are accepted (IAP_EMBEDDED_MAX_RECEIPT_BYTES)");
+    auto parsed = std::make_unique<parsed_app_receipt>();
+    asn1::bytes_view der{reinterpret_cast<const unsigned char*>(input.data()), input.size()};
+    if (der.data[0] != asn1::tag_sequence) {
+        auto decoded = decode_base64(input);
+        if (!decoded)
+            return make_error(errc::not_a_receipt, "the receipt is neither DER (it does not start with a SEQUENCE) "
+                                                   "nor base64: " + decoded.error().detail);
+        parsed->decoded = std::move(*decoded);
+        der = {parsed->decoded.data(), parsed->decoded.size()};
+    }
+    auto signed_data = cms::parse_signed_data(der.data, der.size);
+    if (!signed_data) return std::move(signed_data).error();
+    parsed->cms = std::move(*signed_data);
+    auto payload = parse_receipt_payload({parsed->cms.content.data(), parsed->cms.content.size()});
+    if (!payload) return std::move(payload).error();
+    parsed->payload = std::move(*payload);
+    return parsed;
+}
+
+inline result<app_store_environment> environment_of(const receipt_payload& p) {
+    if (!p.receipt_type || *p.receipt_type == "Production") return app_store_environment::production;
+    if (*p.receipt_type == "ProductionSandbox" || *p.receipt_type == "Sandbox") return app_store_environment::sandbox;
+    if (*p.receipt_type == "Xcode") return app_store_environment::xcode;
+    return make_error(errc::malformed_input, "unknown receipt type \"" + *p.receipt_type + "\" (attribute 0)");
+}
+
+inline app_store_receipt to_receipt(receipt_payload&& p, app_store_environment environment) {
+    app_store_receipt r;
+    r.bundle_id = std::move(p.bundle_id);
+    r.app_version = std::move(p.app_version);
+    r.original_app_version = std::move(p.original_app_version);
+    r.environment = environment;
+    r.creation_time_ms = p.creation_time_ms.value_or(0);
+    r.expiration_time_ms = p.expiration_time_ms;
+    r.purchases = std::move(p.purchases);
+    return r;
+}
+
+// Issuer, subject and serial of a certificate, read straight from its TBSCertificate.
+struct certificate_names {
+    asn1::bytes_view issuer;
+    asn1::bytes_view subject;
+    asn1::bytes_view serial;
+};
+
+inline result<certificate_names> read_certificate_names(asn1::bytes_view der) {
+    asn1::reader top(der.data, der.size);
+    auto cert = top.next(asn1::tag_sequence, "a Certificate");
+    if (!cert) return std::move(cert).error();
+    auto c = top.enter(*cert);
+    if (!c) return std::move(c).error();
+    auto tbs = c->next(asn1::tag_sequence, "a TBSCertificate");
+    if (!tbs) return std::move(tbs).error();
+    auto t = c->enter(*tbs);
+    if (!t) return std::move(t).error();
+    if (t->peek_tag() == asn1::context_tag(0, true)) {
+        auto version = t->next();
+        if (!version) return std::move(version).error();
+    }
+    auto serial = t->next(asn1::tag_integer, "the certificate serial number");
+    if (!serial) return std::move(serial).error();
+    auto algorithm = t->next(asn1::tag_sequence, "the certificate signature algorithm");
+    if (!algorithm) return std::move(algorithm).error();
+    auto issuer = t->next(asn1::tag_sequence, "the certificate issuer");
+    if (!issuer) return std::move(issuer).error();
+    auto validity = t->next(asn1::tag_sequence, "the certificate validity");
+    if (!validity) return std::move(validity).error();
+    auto subject = t->next(asn1::tag_sequence, "the certificate subject");
+    if (!subject) return std::move(subject).error();
+    return certificate_names{issuer->whole, subject->whole, serial->content};
+}
+
+// The certificate the SignerInfo names by issuer and serial number.
+inline result<std::size_t> find_signer_certificate(const cms::signed_data& sd) {
+    for (std::size_t i = 0; i < sd.certificates.size(); ++i) {
+        auto names = read_certificate_names(sd.certificates[i]);
+        if (!names)
+            return make_error(errc::untrusted_certificate,
+                              "certificate " + std::to_string(i) + " of the receipt is malformed: " + names.error().detail);
+        if (names->issuer == sd.signer.issuer && names->serial == sd.signer.serial) return i;
+    }
+    return make_error(errc::untrusted_certificate, "the receipt does not contain the signer's certificate (" +
+                                                       std::to_string(sd.certificates.size()) +
+                                                       " certificates, none with the signer's issuer and serial)");
+}
+
+inline result<void> verify_cms_signature(const certificate& signer, const cms::signed_data& sd) {
+    const cms::signer_info& s = sd.signer;
+    if (s.signed_attrs.empty())
+        return signer.verify_signature(s.digest, sd.content.data(), sd.content.size(), s.signature.data, s.signature.size);
+    if (s.content_type_mismatch)
+        return make_error(errc::signature_invalid, "the signed content-type attribute is not id-data");
+    if (!s.message_digest)
+        return make_error(errc::signature_invalid, "the signed attributes have no messageDigest attribute");
+    auto digest = compute_digest(s.digest, sd.content.data(), sd.content.size());
+    if (!digest) return std::move(digest).error();
+    if (s.message_digest->size != digest->size || std::memcmp(s.message_digest->data, digest->bytes, digest->size) != 0)
+        return make_error(errc::signature_invalid, std::string("the messageDigest attribute is not the ") +
+                                                       digest_name(s.digest) + " of the receipt content");
+    const std::vector<unsigned char> attrs = s.signed_attrs_as_set();
+    return signer.verify_signature(s.digest, attrs.data(), attrs.size(), s.signature.data, s.signature.size);
+}
+
+inline result<void> check_device_hash(const receipt_payload& p, const std::vector<unsigned char>& device) {
+    if (device.size() != 16 && device.size() != 6)
+        return make_error(errc::malformed_input, "the device identifier has " + std::to_string(device.size()) +
+                                                     " bytes; a UUID has 16 and a MAC address 6");
+    std::vector<unsigned char> input;
+    input.reserve(device.size() + p.opaque_value.size + p.bundle_id_value.size);
+    input.insert(input.end(), device.begin(), device.end());
+    input.insert(input.end(), p.opaque_value.data, p.opaque_value.data + p.opaque_value.size);
+    input.insert(input.end(), p.bundle_id_value.data, p.bundle_id_value.data + p.bundle_id_value.size);
+    auto hash = compute_digest(digest_kind::sha1, input.data(), input.size());
+    if (!hash) return std::move(hash).error();
+    if (p.sha1_hash.size != hash->size || std::memcmp(p.sha1_hash.data, hash->bytes, hash->size) != 0)
+        return make_error(errc::device_hash_mismatch, "the receipt's device hash does not match the device identifier");
+    return {};
+}
+
+inline const trusted_roots& built_in_apple_root() {
+    static const trusted_roots apple = trusted_roots::apple_root_ca();
+    return apple;
+}
+
+inline chain_cache* shared_chain_cache() {
+    static chain_cache cache;
+    return &cache;
+}
+
+inline std::int64_t floor_div_1000(std::int64_t ms) noexcept { return ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000); }
+
+} // namespace detail
+
+IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string_view receipt,
+                                                                    const app_store_receipt_options& options,
+                                                                    detail::chain_cache* cache) {
+    auto parsed = detail::parse_app_receipt(receipt);
+    if (!parsed) return std::move(parsed).error();
+    const detail::cms::signed_data& sd = (*parsed)->cms;
+    detail::receipt_payload& payload = (*parsed)->payload;
+    auto environment = detail::environment_of(payload);
+    if (!environment) return std::move(environment).error();
+
+    auto signer_index = detail::find_signer_certificate(sd);
+    if (!signer_index) return std::move(signer_index).error();
+    auto signer_names = detail::read_certificate_names(sd.certificates[*signer_index]);
+    if (!signer_names) return make_error(errc::untrusted_certificate, signer_names.error().detail);
+    const bool self_signed = signer_names->issuer == signer_names->subject;
+    const bool xcode = *environment == app_store_environment::xcode || self_signed;
+    if (xcode && !options.allow_xcode)
+        return make_error(errc::xcode_not_allowed, "the receipt was produced by Xcode's StoreKit testing (" +
+                                                       std::string(self_signed ? "self-signed signer" : "type Xcode") +
+                                                       "); allow_xcode is off");
+    if (xcode && !options.roots)
+        return make_error(errc::untrusted_certificate, "Xcode receipts verify only against a root the caller passes "
+                                                       "(Xcode's StoreKitTestCertificate.cer), never Apple's");
+    if (xcode) environment = app_store_environment::xcode;
+
+    std::int64_t at_ms = 0;
+    if (options.evaluation_time_ms) {
+        at_ms = *options.evaluation_time_ms;
+    } else if (payload.creation_time_ms) {
+        at_ms = *payload.creation_time_ms;
+    } else {
+        return make_error(errc::malformed_input,
+                          "the receipt has no creation date (attribute 12) to evaluate certificates at; pass evaluation_time_ms");
+    }
+
+    const detail::asn1::bytes_view leaf_span = sd.certificates[*signer_index];
+    const detail::der_view leaf{leaf_span.data, leaf_span.size};
+    std::vector<detail::der_view> others;
+    for (std::size_t i = 0; i < sd.certificates.size(); ++i)
+        if (i != *signer_index) others.push_back({sd.certificates[i].data, sd.certificates[i].size});
+    detail::chain_rules rules;
+    if (xcode) {
+        rules.leaf_may_be_root = true;
+    } else {
+        rules.leaf_marker_oid = detail::apple_receipt_signing_marker;
+        rules.intermediate_marker_oid = detail::apple_wwdr_marker;
+    }
+    const trusted_roots& roots = options.roots ? *options.roots : detail::built_in_apple_root();
+    auto signer = detail::verify_chain(leaf, others, roots, detail::floor_div_1000(at_ms), rules,
+                                       cache != nullptr ? cache : detail::shared_chain_cache());
+    if (!signer) return std::move(signer).error();
+    if (auto signature = detail::verify_cms_signature(**signer, sd); !signature) return std::move(signature).error();
+
+    bool device_checked = false;
+    if (!options.device_identifier.empty()) {
+        if (auto hash = detail::check_device_hash(payload, options.device_identifier); !hash)
+            return std::move(hash).error();
+        device_checked = true;
+    }
+    if (!options.expected_bundle_id.empty() && payload.bundle_id != options.expected_bundle_id)
+        return make_error(errc::bundle_id_mismatch, "the receipt is for bundle id \"" + payload.bundle_id +
+                                                        "\", expected \"" + options.expected_bundle_id + "\"");
+    if (!options.expected_app_version.empty() && payload.app_version != options.expected_app_version)
+        return make_error(errc::app_version_mismatch, "the receipt is for app version \"" + payload.app_version +
+                                                          "\", expected \"" + options.expected_app_version + "\"");
+    if (options.expected_environment && *options.expected_environment != *environment)
+        return make_error(errc::environment_mismatch, "the receipt comes from " + std::string(to_string(*environment)) +
+                                                          ", expected " + std::string(to_string(*options.expected_environment)));
+    app_store_receipt out = detail::to_receipt(std::move(payload), *environment);
+    out.device_checked = device_checked;
+    return out;
+}
+
+IAP_EMBEDDED_DECL result<app_store_receipt> parse_unverified_app_store_receipt(std::string_view receipt) {
+    auto parsed = detail::parse_app_receipt(receipt);
+    if (!parsed) return std::move(parsed).error();
+    auto environment = detail::environment_of((*parsed)->payload);
+    if (!environment) return std::move(environment).error();
+    return detail::to_receipt(std::move((*parsed)->payload), *environment);
+}
+
+IAP_EMBEDDED_DECL result<std::vector<unsigned char>> parse_device_identifier(std::string_view text) {
+    std::vector<unsigned char> out;
+    int pending = -1;
+    std::size_t separators = 0;
+    for (const char c : text) {
+        int v;
+        if (c >= '0' && c <= '9') v = c - '0';
+        else if (c >= 'a' && c <= 'f') v = c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F') v = c - 'A' + 10;
+        else if (c == '-' || c == ':') {
+            if (pending >= 0) return make_error(errc::malformed_input, "a separator splits a hex byte of the device identifier");
+            ++separators;
+            continue;
+        } else {
+            return make_error(errc::malformed_input, "the device identifier holds '" + std::string(1, c) +
+                                                         "'; expected hex digits, dashes or colons");
+        }
+        if (pending < 0) {
+            pending = v;
+        } else {
+            out.push_back(static_cast<unsigned char>(pending * 16 + v));
+            pending = -1;
+        }
+    }
+    if (pending >= 0 || (out.size() != 16 && out.size() != 6))
+        return make_error(errc::malformed_input,
+                          "the device identifier must be a UUID (32 hex digits) or a MAC address (12 hex digits)");
+    if (out.size() == 16 && separators != 0 && separators != 4)
+        return make_error(errc::malformed_input, "a UUID has 4 dashes or none");
+    if (out.size() == 6 && separators != 0 && separators != 5)
+        return make_error(errc::malformed_input, "a MAC address has 5 colons or none");
+    return out;
+}
+
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_IMPL_APP_STORE_IPP
+// ---- end iap_embedded/impl/app_store.ipp ----
+
+#endif // IAP_EMBEDDED_APP_STORE_HPP
+// ---- end iap_embedded/app_store.hpp ----
+
+// ---- begin iap_embedded/app_store_jws.hpp ----
+//
+// StoreKit 2 signed data, verified inside the app: `Transaction.jwsRepresentation`, renewal info,
+// `AppTransaction`, and App Store Server Notifications V2 (`signedPayload`), with the rules of
+// Apple's own `SignedDataVerifier`:
+//
+//     iap_embedded::app_store_jws_options options;
+//     options.expected_bundle_id = "com.example.game";
+//     auto verified = iap_embedded::verify_app_store_jws(transaction_jws, options);
+//     if (verified) for (const auto& p : verified->purchases) grant(p);
+//
+// What is checked, in order, before any field is returned:
+//  1. compact JWS `header.payload.signature`, each part base64url without padding
+//     (`malformed_input` otherwise);
+//  2. header `alg` is ES256 (`unsupported_algorithm` for anything else, `none` and HS256 included);
+//  3. header `x5c` holds exactly three certificates: a P-256 leaf with Apple's
+//     1.2.840.113635.100.6.11.1 extension, a CA intermediate with 1.2.840.113635.100.6.2.1, and a
+//     root; the chain must end in one of the caller's roots (built in: Apple Root CA - G3), never
+//     in the root the sender included (`untrusted_certificate`), every certificate valid at the
+//     evaluation time (`certificate_expired`);
+//  4. the ES256 signature, raw `r || s` (64 bytes; a DER signature is `signature_invalid`), over
+//     the ASCII bytes `header.payload`;
+//  5. bundle id, environment and app Apple id against the expected values
+//     (`bundle_id_mismatch`, `environment_mismatch`, `app_apple_id_mismatch`); a notification's
+//     nested `signedTransactionInfo` and `signedRenewalInfo` are verified with the same rules,
+//     and the notification is valid only if they are.
+//
+// Evaluation time: by default the payload's `signedDate` (an AppTransaction's
+// `receiptCreationDate`), Apple's rule; the current time when the payload has neither.
+//
+// Xcode and LocalTesting data (environment "Xcode" / "LocalTesting") is `xcode_not_allowed`
+// unless `allow_xcode` is set; then it is checked against the one self-signed certificate it
+// carries (which proves nothing about who made it: never accept it in a release build) and
+// reported as environment Xcode.
+#ifndef IAP_EMBEDDED_APP_STORE_JWS_HPP
+#define IAP_EMBEDDED_APP_STORE_JWS_HPP
+
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+
+/// What a StoreKit 2 JWS holds.
+enum class app_store_jws_kind {
+    transaction,     ///< JWSTransaction (`Transaction.jwsRepresentation`).
+    renewal_info,    ///< JWSRenewalInfo (`Product.SubscriptionInfo.RenewalInfo`).
+    app_transaction, ///< AppTransaction (the app's own purchase).
+    notification,    ///< App Store Server Notification V2 payload.
+};
+
+/// "transaction", "renewal_info", "app_transaction", "notification".
+constexpr std::string_view to_string(app_store_jws_kind k) noexcept {
+    switch (k) {
+    case app_store_jws_kind::transaction: return "transaction";
+    case app_store_jws_kind::renewal_info: return "renewal_info";
+    case app_store_jws_kind::app_transaction: return "app_transaction";
+    case app_store_jws_kind::notification: return "notification";
+    }
+    return "unknown";
+}
+
+/// JWSTransaction fields beyond the shared purchase model.
+struct app_store_transaction_details {
+    std::string type;                          ///< "Consumable", "Auto-Renewable Subscription", ...
+    std::string subscription_group_identifier;
+    std::string app_account_token;
+    std::string in_app_ownership_type;         ///< "PURCHASED" or "FAMILY_SHARED".
+    std::string storefront, storefront_id, transaction_reason, currency, offer_identifier, app_transaction_id;
+    std::optional<std::int64_t> price;         ///< In milliunits of `currency`.
+    std::optional<std::int64_t> offer_type;
+    std::optional<std::int64_t> revocation_reason;
+    std::optional<bool> is_upgraded;
+};
+
+/// JWSRenewalInfo fields.
+struct app_store_renewal_info {
+    std::string original_transaction_id, product_id, auto_renew_product_id;
+    std::optional<std::int64_t> auto_renew_status;     ///< 1: renews.
+    std::optional<std::int64_t> expiration_intent;
+    std::optional<std::int64_t> renewal_time_ms;
+    std::optional<std::int64_t> grace_period_expires_time_ms;
+    std::optional<bool> is_in_billing_retry_period;
+};
+
+/// A verified StoreKit 2 JWS.
+struct app_store_jws {
+    app_store_jws_kind kind = app_store_jws_kind::transaction;
+    /// Absent only when the payload names none (some TEST notifications).
+    std::optional<app_store_environment> environment;
+    std::string bundle_id;
+    std::optional<std::int64_t> app_apple_id;
+    /// `signedDate` (AppTransaction: `receiptCreationDate`); 0 when absent.
+    std::int64_t signed_time_ms = 0;
+    /// A transaction: the one purchase (state `refunded` when revoked, with the revocation time
+    /// as `cancellation_time_ms`). A notification: its verified nested transaction, if any.
+    std::vector<purchase> purchases;
+    /// Parallel to `purchases`.
+    std::vector<app_store_transaction_details> transaction_details;
+    /// Renewal info, or a notification's verified nested renewal info.
+    std::optional<app_store_renewal_info> renewal_info;
+    // Notification.
+    std::string notification_type, subtype, notification_uuid;
+    // AppTransaction.
+    std::string app_version, original_app_version, device_verification, device_verification_nonce;
+};
+
+/// What to check besides the signature. Every field is optional.
+struct app_store_jws_options {
+    /// When non-empty: `bundleId` must equal it wherever the payload has one.
+    std::string expected_bundle_id;
+    /// When set: the environment must equal it (Xcode data counts as `xcode`).
+    std::optional<app_store_environment> expected_environment;
+    /// When set: `appAppleId` must equal it wherever the payload has one.
+    std::optional<std::int64_t> expected_app_apple_id;
+    /// The roots the chain must reach; by default Apple Root CA - G3 (built in).
+    std::optional<trusted_roots> roots;
+    /// When certificate validity is evaluated; by default the payload's signing time.
+    std::optional<std::int64_t> evaluation_time_ms;
+    /// Accept Xcode / LocalTesting data, checked only against the certificate it carries.
+    bool allow_xcode = false;
+};
+
+/// Verifies one compact JWS and returns its payload only when every check passes. `cache`
+/// remembers verified chains (nullptr: the process-wide cache shared with receipts). Thread-safe.
+IAP_EMBEDDED_DECL result<app_store_jws> verify_app_store_jws(std::string_view jws,
+                                                            const app_store_jws_options& options = {},
+                                                            detail::chain_cache* cache = nullptr);
+
+/// AppTransaction device check: base64(SHA-384(lowercase nonce || lowercase device verification
+/// id)) must equal `deviceVerification`. `device_verification_id` is
+/// `AppStore.deviceVerificationID` as a UUID string. `device_hash_mismatch` when it does not.
+IAP_EMBEDDED_DECL result<void> check_app_transaction_device(const app_store_jws& app_transaction,
+                                                            std::string_view device_verification_id);
+
+} // namespace v1
+} // namespace iap_embedded
+
+
+// ---- begin iap_embedded/impl/app_store_jws.ipp ----
+#ifndef IAP_EMBEDDED_IMPL_APP_STORE_JWS_IPP
+#define IAP_EMBEDDED_IMPL_APP_STORE_JWS_IPP
+
+
+#include <chrono>
+#include <cstdlib>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// Nested JWS (a notification's transaction and renewal info) are one level deep.
+constexpr int max_jws_nesting = 1;
+
+/// A compact JWS taken apart, nothing verified yet.
+struct jws_parts {
+    std::string_view signing_input; // "header.payload", as signed
+    picojson::object header;
+    picojson::value payload;
+    std::vector<unsigned char> signature;
+    std::vector<std::vector<unsigned char>> x5c;
+};
+
+inline result<jws_parts> split_jws(std::string_view jws) {
+    const auto first = jws.find('.');
+    const auto second = first == std::string_view::npos ? first : jws.find('.', first + 1);
+    if (second == std::string_view::npos || jws.find('.', second + 1) != std::string_view::npos)
+        return make_error(errc::malformed_input, "a compact JWS has exactly three parts separated by '.'");
+    const std::string_view parts[3] = {jws.substr(0, first), jws.substr(first + 1, second - first - 1),
+                                       jws.substr(second + 1)};
+    static const char* const names[3] = {"header", "payload", "signature"};
+    std::vector<unsigned char> decoded[3];
+    for (int i = 0; i < 3; ++i) {
+        if (parts[i].empty()) return make_error(errc::malformed_input, std::string("the JWS ") + names[i] + " is empty");
+        auto bytes = decode_base64url(parts[i]);
+        if (!bytes) return make_error(errc::malformed_input, std::string("the JWS ") + names[i] + ": " + bytes.message());
+        decoded[i] = std::move(*bytes);
+    }
+    jws_parts out;
+    out.signing_input = jws.substr(0, second);
+    auto header = parse_json({reinterpret_cast<const char*>(decoded[0].data()), decoded[0].size()});
+    if (!header) return make_error(errc::malformed_input, "the JWS header: " + header.message());
+    if (!header->is<picojson::object>()) return make_error(errc::malformed_input, "the JWS header is not a JSON object");
+    out.header = std::move(header->get<picojson::object>());
+    auto payload = parse_json({reinterpret_cast<const char*>(decoded[1].data()), decoded[1].size()});
+    if (!payload) return make_error(errc::malformed_input, "the JWS payload: " + payload.message());
+    if (!payload->is<picojson::object>()) return make_error(errc::malformed_input, "the JWS payload is not a JSON object");
+    out.payload = std::move(*payload);
+    out.signature = std::move(decoded[2]);
+
+    json_fields h(out.header);
+    const std::string alg = h.string("alg");
+    if (h.failure) return std::move(*h.failure);
+    if (alg != "ES256")
+        return make_error(errc::unsupported_algorithm,
+                          "the JWS algorithm is \"" + alg + "\"; StoreKit 2 data is signed with ES256 only");
+    if (h.find("x5c") == nullptr)
+        return make_error(errc::untrusted_certificate, "the JWS header has no x5c certificate chain");
+    const auto chain = h.string_array("x5c");
+    if (h.failure) return make_error(errc::untrusted_certificate, "the JWS x5c: " + h.failure->message());
+    for (std::size_t i = 0; i < chain.size(); ++i) {
+        auto der = decode_base64(chain[i]);
+        if (!der) return make_error(errc::untrusted_certificate, "x5c certificate " + std::to_string(i) + ": " + der.message());
+        out.x5c.push_back(std::move(*der));
+    }
+    return out;
+}
+
+inline result<app_store_environment> jws_environment(const std::string& name) {
+    if (name == "Production") return app_store_environment::production;
+    if (name == "Sandbox") return app_store_environment::sandbox;
+    if (name == "Xcode" || name == "LocalTesting") return app_store_environment::xcode;
+    return make_error(errc::malformed_input, "unknown environment \"" + name + "\"");
+}
+
+inline app_store_jws_kind detect_jws_kind(const picojson::object& payload) {
+    const auto has = [&payload](const char* key) { return payload.count(key) != 0; };
+    if (has("notificationType")) return app_store_jws_kind::notification;
+    if (has("receiptCreationDate") || has("originalApplicationVersion")) return app_store_jws_kind::app_transaction;
+    if (!has("transactionId") && (has("autoRenewProductId") || has("autoRenewStatus") || has("renewalDate")))
+        return app_store_jws_kind::renewal_info;
+    return app_store_jws_kind::transaction;
+}
+
+// The object holding bundleId / environment / appAppleId: `data` for a notification.
+inline const picojson::object& jws_identity(const picojson::object& payload, app_store_jws_kind kind) {
+    if (kind == app_store_jws_kind::notification) {
+        const auto it = payload.find("data");
+        if (it != payload.end() && it->second.is<picojson::object>()) return it->second.get<picojson::object>();
+    }
+    return payload;
+}
+
+inline std::optional<std::int64_t> parse_decimal_id(json_fields& f, const char* key) {
+    const std::string text = f.string(key);
+    if (text.empty()) return std::nullopt;
+    if (text.size() > 18 || text.find_first_not_of("0123456789") != std::string::npos) {
+        f.fail_with(std::string("the field \"") + key + "\" is not a decimal id");
+        return std::nullopt;
+    }
+    return std::strtoll(text.c_str(), nullptr, 10);
+}
+
+inline void map_transaction(const picojson::object& object, app_store_jws& out, json_fields& f) {
+    purchase p;
+    p.store = store_kind::app_store;
+    app_store_transaction_details d;
+    p.transaction_id = f.string("transactionId");
+    p.original_transaction_id = f.string("originalTransactionId");
+    p.web_order_line_item_id = parse_decimal_id(f, "webOrderLineItemId");
+    p.product_id = f.string("productId");
+    if (!p.product_id.empty()) p.product_ids.push_back(p.product_id);
+    p.purchase_time_ms = f.milliseconds("purchaseDate").value_or(0);
+    p.original_purchase_time_ms = f.milliseconds("originalPurchaseDate");
+    p.expires_time_ms = f.milliseconds("expiresDate");
+    p.quantity = f.integer("quantity").value_or(1);
+    if (p.quantity < 1) f.fail_with("the field \"quantity\" must be at least 1");
+    d.type = f.string("type");
+    d.subscription_group_identifier = f.string("subscriptionGroupIdentifier");
+    d.app_account_token = f.string("appAccountToken");
+    d.in_app_ownership_type = f.string("inAppOwnershipType");
+    d.storefront = f.string("storefront");
+    d.storefront_id = f.string("storefrontId");
+    d.transaction_reason = f.string("transactionReason");
+    d.currency = f.string("currency");
+    d.offer_identifier = f.string("offerIdentifier");
+    d.app_transaction_id = f.string("appTransactionId");
+    d.price = f.integer("price");
+    d.offer_type = f.integer("offerType");
+    d.revocation_reason = f.integer("revocationReason");
+    d.is_upgraded = f.boolean("isUpgraded");
+    if (d.offer_type) p.in_intro_offer = *d.offer_type == 1;
+    if (const auto revoked = f.milliseconds("revocationDate")) {
+        p.cancellation_time_ms = revoked;
+        p.state = purchase_state::refunded;
+    }
+    (void)object;
+    out.purchases.push_back(std::move(p));
+    out.transaction_details.push_back(std::move(d));
+}
+
+inline app_store_renewal_info map_renewal_info(json_fields& f) {
+    app_store_renewal_info r;
+    r.original_transaction_id = f.string("originalTransactionId");
+    r.product_id = f.string("productId");
+    r.auto_renew_product_id = f.string("autoRenewProductId");
+    r.auto_renew_status = f.integer("autoRenewStatus");
+    r.expiration_intent = f.integer("expirationIntent");
+    r.renewal_time_ms = f.milliseconds("renewalDate");
+    r.grace_period_expires_time_ms = f.milliseconds("gracePeriodExpiresDate");
+    r.is_in_billing_retry_period = f.boolean("isInBillingRetryPeriod");
+    return r;
+}
+
+inline std::int64_t now_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+inline const trusted_roots& built_in_apple_root_g3() {
+    static const trusted_roots g3 = trusted_roots::apple_root_ca_g3();
+    return g3;
+}
+
+// Verifies the certificates and the signature of `parts`, at `at_ms`. Xcode data is checked
+// against the one certificate it carries.
+inline result<void> verify_jws_signature(const jws_parts& parts, bool xcode, std::int64_t at_ms,
+                                         const app_store_jws_options& options, chain_cache* cache) {
+    if (parts.x5c.empty()) return make_error(errc::untrusted_certificate, "the JWS x5c certificate chain is empty");
+    const der_view leaf{parts.x5c[0].data(), parts.x5c[0].size()};
+    std::shared_ptr<const certificate> signer;
+    if (xcode) {
+        if (parts.x5c.size() != 1)
+            return make_error(errc::untrusted_certificate, "Xcode data carries exactly one self-signed certificate");
+        auto self = trusted_roots::from_certificates({std::string(parts.x5c[0].begin(), parts.x5c[0].end())});
+        if (!self) return make_error(errc::untrusted_certificate, "the Xcode certificate: " + self.message());
+        chain_rules rules;
+        rules.leaf_may_be_root = true;
+        auto verified = verify_chain(leaf, {}, *self, floor_div_1000(at_ms), rules, nullptr);
+        if (!verified) return std::move(verified).error();
+        signer = std::move(*verified);
+    } else {
+        if (parts.x5c.size() != 3)
+            return make_error(errc::untrusted_certificate, "the JWS x5c has " + std::to_string(parts.x5c.size()) +
+                                                               " certificates; StoreKit 2 sends exactly 3");
+        std::vector<der_view> others;
+        for (std::size_t i = 1; i < parts.x5c.size(); ++i) others.push_back({parts.x5c[i].data(), parts.x5c[i].size()});
+        chain_rules rules;
+        rules.leaf_marker_oid = apple_receipt_signing_marker;
+        rules.intermediate_marker_oid = apple_wwdr_marker;
+        rules.exact_length = 3;
+        const trusted_roots& roots = options.roots ? *options.roots : built_in_apple_root_g3();
+        auto verified = verify_chain(leaf, others, roots, floor_div_1000(at_ms), rules,
+                                     cache != nullptr ? cache : shared_chain_cache());
+        if (!verified) return std::move(verified).error();
+        signer = std::move(*verified);
+    }
+    auto rs = ecdsa_signature_from_raw(parts.signature.data(), parts.signature.size(), 32);
+    if (!rs) return make_error(errc::signature_invalid, "ES256 " + rs.message());
+    auto verified = signer->verify_ecdsa_signature(digest_kind::sha256,
+                                                   reinterpret_cast<const unsigned char*>(parts.signing_input.data()),
+                                                   parts.signing_input.size(), *rs);
+    if (!verified) return std::move(verified).error();
+    return {};
+}
+
+// A nested JWS's failure, its code kept, its message saying where it happened.
+inline error_info nested_failure(error_info e, const char* field) {
+    e.detail = std::string("the notification's ") + field + ": " + e.message();
+    return e;
+}
+
+inline result<app_store_jws> verify_jws(std::string_view jws, const app_store_jws_options& options, chain_cache* cache,
+                                        int nesting) {
+    auto parts = split_jws(jws);
+    if (!parts) return std::move(parts).error();
+    const auto& payload = parts->payload.get<picojson::object>();
+    app_store_jws out;
+    out.kind = detect_jws_kind(payload);
+    json_fields f(payload);
+    json_fields id(jws_identity(payload, out.kind));
+    // An AppTransaction names its environment `receiptType`.
+    const std::string environment_name =
+        id.string(out.kind == app_store_jws_kind::app_transaction ? "receiptType" : "environment");
+    out.bundle_id = id.string("bundleId");
+    out.app_apple_id = id.integer("appAppleId");
+    const auto signed_ms = f.milliseconds(out.kind == app_store_jws_kind::app_transaction ? "receiptCreationDate"
+                                                                                          : "signedDate");
+    if (f.failure) return std::move(*f.failure);
+    if (id.failure) return std::move(*id.failure);
+    if (!environment_name.empty()) {
+        auto env = jws_environment(environment_name);
+        if (!env) return std::move(env).error();
+        out.environment = *env;
+    }
+    const bool xcode = out.environment == app_store_environment::xcode;
+    if (xcode && !options.allow_xcode)
+        return make_error(errc::xcode_not_allowed, "the JWS comes from Xcode's StoreKit testing (environment " +
+                                                       environment_name + "); allow_xcode is off");
+    out.signed_time_ms = signed_ms.value_or(0);
+    const std::int64_t at_ms = options.evaluation_time_ms ? *options.evaluation_time_ms
+                                                          : signed_ms ? *signed_ms : now_ms();
+    if (auto verified = verify_jws_signature(*parts, xcode, at_ms, options, cache); !verified)
+        return std::move(verified).error();
+
+    // Verified: now read the payload for real.
+    switch (out.kind) {
+    case app_store_jws_kind::transaction: map_transaction(payload, out, f); break;
+    case app_store_jws_kind::renewal_info: out.renewal_info = map_renewal_info(f); break;
+    case app_store_jws_kind::app_transaction:
+        out.app_version = f.string("applicationVersion");
+        out.original_app_version = f.string("originalApplicationVersion");
+        out.device_verification = f.string("deviceVerification");
+        out.device_verification_nonce = f.string("deviceVerificationNonce");
+        break;
+    case app_store_jws_kind::notification: {
+        out.notification_type = f.string("notificationType", true);
+        out.subtype = f.string("subtype");
+        out.notification_uuid = f.string("notificationUUID");
+        const std::string signed_transaction = id.string("signedTransactionInfo");
+        const std::string signed_renewal = id.string("signedRenewalInfo");
+        if (f.failure) return std::move(*f.failure);
+        if (id.failure) return std::move(*id.failure);
+        if ((!signed_transaction.empty() || !signed_renewal.empty()) && nesting >= max_jws_nesting)
+            return make_error(errc::malformed_input, "nested JWS may not nest further");
+        app_store_jws_options nested_options = options;
+        if (out.environment && !nested_options.expected_environment) nested_options.expected_environment = out.environment;
+        if (!signed_transaction.empty()) {
+            auto nested = verify_jws(signed_transaction, nested_options, cache, nesting + 1);
+            if (!nested) return nested_failure(std::move(nested).error(), "signedTransactionInfo");
+            if (nested->kind != app_store_jws_kind::transaction)
+                return make_error(errc::malformed_input, "signedTransactionInfo does not hold a transaction");
+            out.purchases = std::move(nested->purchases);
+            out.transaction_details = std::move(nested->transaction_details);
+        }
+        if (!signed_renewal.empty()) {
+            auto nested = verify_jws(signed_renewal, nested_options, cache, nesting + 1);
+            if (!nested) return nested_failure(std::move(nested).error(), "signedRenewalInfo");
+            if (!nested->renewal_info)
+                return make_error(errc::malformed_input, "signedRenewalInfo does not hold renewal info");
+            out.renewal_info = std::move(nested->renewal_info);
+        }
+        break;
+    }
+    }
+    if (f.failure) return std::move(*f.failure);
+
+    if (!options.expected_bundle_id.empty() && !out.bundle_id.empty() && out.bundle_id != options.expected_bundle_id)
+        return make_error(errc::bundle_id_mismatch, "the data is for bundle id \"" + out.bundle_id + "\", expected \"" +
+                                                        options.expected_bundle_id + "\"");
+    if (options.expected_environment && out.environment != options.expected_environment)
+        return make_error(errc::environment_mismatch,
+                          "the data is from environment " +
+                              std::string(out.environment ? to_string(*out.environment) : std::string_view("(none)")) +
+                              ", expected " + std::string(to_string(*options.expected_environment)));
+    if (options.expected_app_apple_id && out.app_apple_id && *out.app_apple_id != *options.expected_app_apple_id)
+        return make_error(errc::app_apple_id_mismatch, "the data is for app Apple id " + std::to_string(*out.app_apple_id) +
+                                                           ", expected " + std::to_string(*options.expected_app_apple_id));
+    return out;
+}
+
+inline std::string ascii_lowercase(std::string_view s) {
+    std::string out(s);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
+} // namespace detail
+
+IAP_EMBEDDED_DECL result<app_store_jws> verify_app_store_jws(std::string_view jws, const app_store_jws_options& options,
+                                                            detail::chain_cache* cache) {
+    return detail::verify_jws(jws, options, cache, 0);
+}
+
+IAP_EMBEDDED_DECL result<void> check_app_transaction_device(const app_store_jws& app_transaction,
+                                                            std::string_view device_verification_id) {
+    if (app_transaction.kind != app_store_jws_kind::app_transaction || app_transaction.device_verification.empty())
+        return make_error(errc::malformed_input, "not an AppTransaction with deviceVerification");
+    const std::string input =
+        detail::ascii_lowercase(app_transaction.device_verification_nonce) + detail::ascii_lowercase(device_verification_id);
+    auto hash = detail::compute_digest(detail::digest_kind::sha384, reinterpret_cast<const unsigned char*>(input.data()),
+                                       input.size());
+    if (!hash) return std::move(hash).error();
+    if (encode_base64(hash->bytes, hash->size) != app_transaction.device_verification)
+        return make_error(errc::device_hash_mismatch, "deviceVerification does not match this device verification id");
+    return {};
+}
+
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_IMPL_APP_STORE_JWS_IPP
+// ---- end iap_embedded/impl/app_store_jws.ipp ----
+
+#endif // IAP_EMBEDDED_APP_STORE_JWS_HPP
+// ---- end iap_embedded/app_store_jws.hpp ----
+
 // ---- begin iap_embedded/verifier.hpp ----
 //
 // One interface for every store: configure a `verifier` once with the stores the app sells in,
@@ -1440,23 +4612,40 @@ IAP_EMBEDDED_DECL result<purchase> verify_one_store(std::string_view public_key_
 namespace iap_embedded {
 inline namespace v1 {
 
+/// The shape of a store's proof of payment.
+enum class receipt_format {
+    signed_json, ///< Google Play and ONE store: purchase JSON plus a detached RSA signature.
+    app_receipt, ///< App Store: the PKCS#7 app receipt.
+    jws,         ///< App Store: a StoreKit 2 JWS (transaction, renewal info, app transaction, notification).
+};
+
 /// A store's proof of payment, tagged with its store. It only views the caller's bytes: keep
 /// them alive until `verifier::verify` returns.
 struct receipt {
     store_kind store = store_kind::google_play;
     /// The signed bytes, exactly as the store delivered them (Google Play and ONE store: the
-    /// purchase JSON).
+    /// purchase JSON; App Store: the app receipt, DER or base64).
     std::string_view data;
     /// The detached signature, base64 (Google Play and ONE store).
     std::string_view signature;
+    receipt_format format = receipt_format::signed_json;
 
     /// `Purchase.getOriginalJson()` and `Purchase.getSignature()`.
     static receipt google_play(std::string_view original_json, std::string_view signature_base64) noexcept {
-        return {store_kind::google_play, original_json, signature_base64};
+        return {store_kind::google_play, original_json, signature_base64, receipt_format::signed_json};
     }
     /// ONE store purchase data and its signature.
     static receipt one_store(std::string_view purchase_json, std::string_view signature_base64) noexcept {
-        return {store_kind::one_store, purchase_json, signature_base64};
+        return {store_kind::one_store, purchase_json, signature_base64, receipt_format::signed_json};
+    }
+    /// An App Store app receipt: the bytes of the receipt file, or their base64 text.
+    static receipt app_store(std::string_view receipt_bytes_or_base64) noexcept {
+        return {store_kind::app_store, receipt_bytes_or_base64, {}, receipt_format::app_receipt};
+    }
+    /// A StoreKit 2 compact JWS (`Transaction.jwsRepresentation`, renewal info, `AppTransaction`,
+    /// or a server notification's `signedPayload`).
+    static receipt app_store_jws(std::string_view compact_jws) noexcept {
+        return {store_kind::app_store, compact_jws, {}, receipt_format::jws};
     }
 };
 
@@ -1464,6 +4653,12 @@ struct receipt {
 struct verification {
     store_kind store = store_kind::google_play;
     std::vector<purchase> purchases;
+    /// App Store app receipts: the receipt-level fields (bundle id, versions, environment,
+    /// creation date, whether the device hash was checked). Empty for other stores.
+    std::optional<app_store_receipt_info> app_store;
+    /// StoreKit 2 JWS: kind, environment, bundle id, signing time, notification and renewal
+    /// fields. Its purchases are in `purchases` (and its `purchases` is empty). Empty otherwise.
+    std::optional<app_store_jws> jws;
 };
 
 /// Verifies receipts of every configured store. Configure it once (the `add_...` calls are not
@@ -1480,6 +4675,13 @@ public:
     IAP_EMBEDDED_DECL result<void> add_one_store(std::string_view public_key_base64,
                                                  std::string expected_package_name = {});
 
+    /// Accepts App Store app receipts checked as `options` says (see `verify_app_store_receipt`).
+    /// A device identifier of a size other than 16 or 6 bytes is `malformed_input`.
+    IAP_EMBEDDED_DECL result<void> add_app_store(app_store_receipt_options options);
+
+    /// Accepts StoreKit 2 JWS checked as `options` says (see `verify_app_store_jws`).
+    IAP_EMBEDDED_DECL result<void> add_app_store_jws(app_store_jws_options options);
+
     /// Whether receipts of `store` can be verified.
     IAP_EMBEDDED_DECL bool accepts(store_kind store) const noexcept;
 
@@ -1489,6 +4691,8 @@ public:
 private:
     std::optional<google_play_verifier> google_play_;
     std::optional<one_store_verifier> one_store_;
+    std::optional<app_store_receipt_options> app_store_;
+    std::optional<app_store_jws_options> app_store_jws_;
 };
 
 } // namespace v1
@@ -1521,9 +4725,9 @@ inline result<verification> single_purchase(store_kind store, result<purchase>&&
     return v;
 }
 
-inline error_info not_configured(store_kind store) {
-    return make_error(errc::store_not_configured,
-                      "the verifier has no configuration for " + std::string(to_string(store)) + " receipts");
+inline error_info not_configured(store_kind store, const char* what = nullptr) {
+    return make_error(errc::store_not_configured, "the verifier has no configuration for " +
+                                                      (what ? std::string(what) : std::string(to_string(store)) + " receipts"));
 }
 
 } // namespace detail
@@ -1539,11 +4743,25 @@ IAP_EMBEDDED_DECL result<void> verifier::add_one_store(std::string_view public_k
     return detail::configure(one_store_, one_store_verifier::create(public_key_base64, std::move(expected_package_name)));
 }
 
+IAP_EMBEDDED_DECL result<void> verifier::add_app_store(app_store_receipt_options options) {
+    const std::size_t device = options.device_identifier.size();
+    if (device != 0 && device != 16 && device != 6)
+        return make_error(errc::malformed_input, "the device identifier has " + std::to_string(device) +
+                                                     " bytes; a UUID has 16 and a MAC address 6");
+    app_store_.emplace(std::move(options));
+    return {};
+}
+
+IAP_EMBEDDED_DECL result<void> verifier::add_app_store_jws(app_store_jws_options options) {
+    app_store_jws_.emplace(std::move(options));
+    return {};
+}
+
 IAP_EMBEDDED_DECL bool verifier::accepts(store_kind store) const noexcept {
     switch (store) {
     case store_kind::google_play: return google_play_.has_value();
     case store_kind::one_store: return one_store_.has_value();
-    case store_kind::app_store: return false;
+    case store_kind::app_store: return app_store_.has_value() || app_store_jws_.has_value();
     }
     return false;
 }
@@ -1556,7 +4774,27 @@ IAP_EMBEDDED_DECL result<verification> verifier::verify(const receipt& r) const 
     case store_kind::one_store:
         if (!one_store_) return detail::not_configured(r.store);
         return detail::single_purchase(r.store, one_store_->verify(r.data, r.signature));
-    case store_kind::app_store: break;
+    case store_kind::app_store: {
+        if (r.format == receipt_format::jws) {
+            if (!app_store_jws_) return detail::not_configured(r.store, "StoreKit 2 JWS (add_app_store_jws)");
+            auto verified = verify_app_store_jws(r.data, *app_store_jws_);
+            if (!verified) return std::move(verified).error();
+            verification v;
+            v.store = r.store;
+            v.purchases = std::move(verified->purchases);
+            verified->purchases.clear();
+            v.jws = std::move(*verified);
+            return v;
+        }
+        if (!app_store_) return detail::not_configured(r.store, "App Store receipts (add_app_store)");
+        auto verified = verify_app_store_receipt(r.data, *app_store_);
+        if (!verified) return std::move(verified).error();
+        verification v;
+        v.store = r.store;
+        v.purchases = std::move(verified->purchases);
+        v.app_store = static_cast<app_store_receipt_info&&>(std::move(*verified));
+        return v;
+    }
     }
     return detail::not_configured(r.store);
 }
@@ -1569,6 +4807,2029 @@ IAP_EMBEDDED_DECL result<verification> verifier::verify(const receipt& r) const 
 
 #endif // IAP_EMBEDDED_VERIFIER_HPP
 // ---- end iap_embedded/verifier.hpp ----
+
+// ---- begin iap_embedded/ledger.hpp ----
+//
+// The consume ledger: durable, local purchase state that makes granting exactly-once.
+//
+//     auto opened = iap_embedded::ledger::open(app_data_dir + "/purchases.ledger", {hmac_key});
+//     if (!opened) fail(opened.message());            // ledger_locked, ledger_corrupted, io_error
+//     iap_embedded::ledger& ledger = *opened;
+//
+//     // Two-phase delivery: consume, grant, confirm. After a crash, undelivered() lists what was
+//     // consumed but never confirmed, so nothing paid is lost.
+//     auto consumed = ledger.consume(verified_purchase);
+//     if (!consumed) return;                          // already_consumed: a replay, grant nothing
+//     grant(consumed->product_id);
+//     ledger.mark_delivered(consumed->key);
+//     for (const auto& e : ledger.undelivered()) { grant(e.product_id); ledger.mark_delivered(e.key); }
+//
+//     // Atomic path: the ledger itself holds the grant.
+//     ledger.consume(gems_purchase, iap_embedded::consume_options::credit("gems", 100));
+//     ledger.spend("gems", 30);                       // insufficient_balance below zero
+//
+// Keys. A purchase is identified by its store and the store's unique id for it: Google Play's
+// purchaseToken; ONE store's purchaseId (its purchaseToken when purchaseId is absent); the App
+// Store's transaction_id. The same key can be consumed once, ever: a second consume fails with
+// `already_consumed`, whether it comes a second later, after a restart or from a replayed receipt.
+//
+// Storage. One file per ledger: a versioned header, then an append-only journal of framed records
+// (length, type, checksums). `consume`, `mark_delivered`, `spend` and `record_update` return only
+// after their record was written and, at the default `durability::full`, flushed to stable storage
+// (fdatasync; F_FULLFSYNC on Apple systems). When spends have piled up, the journal is compacted:
+// the current state is written to a temporary file, flushed, renamed over the ledger, and the
+// directory flushed, so a crash at any moment leaves either the old or the new file. Compaction
+// folds spend records into balances (their history entries become one `balance_set` entry);
+// purchase history is kept forever.
+//
+// Recovery. Opening replays the journal. A record cut short by a crash (a torn tail) is truncated
+// away: it was never acknowledged. A damaged record anywhere else, a record whose HMAC does not
+// verify, or a file that is not a ledger is `ledger_corrupted` with the byte offset of the damage:
+// the ledger is never silently shortened and never "repaired" unless `ledger::repair` is called.
+//
+// Integrity. With an `hmac_key`, the header and every record carry an HMAC-SHA256 chained over the
+// previous one, so editing, reordering, inserting or deleting a record in the middle, moving
+// records between ledgers, and opening with the wrong key are detected. It does NOT stop:
+// - restoring an older copy of the whole file (a backup taken before a consume lets the purchase
+//   be consumed again), or cutting records off the end of the file, which looks exactly like a
+//   crash's torn tail: keep the store's own consume/acknowledge call as the authority for
+//   consumables where it exists;
+// - anyone who extracts the key from the app binary or memory: they can forge a whole ledger.
+//   The chain raises the bar for casual file editing; it is not a secure element.
+// Without a key, checksums detect accidental damage only.
+//
+// Concurrency. One process at a time: a second open of the same file, from another process or in
+// this one, is `ledger_locked` (an flock/LockFileEx lock the system releases when the process
+// dies). Within a process, every member function may be called from several threads at once.
+#ifndef IAP_EMBEDDED_LEDGER_HPP
+#define IAP_EMBEDDED_LEDGER_HPP
+
+
+#include <cstdint>
+#include <limits>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+
+namespace detail {
+class file_system;
+struct ledger_state;
+} // namespace detail
+
+/// How far a write has gone when a mutating call returns success.
+enum class durability {
+    /// Flushed to stable storage (fdatasync): survives power loss and OS crashes. The default.
+    full,
+    /// Handed to the operating system (write, no flush): survives the app being killed or
+    /// crashing, but the latest records may be lost on power loss or an OS crash. Hundreds of
+    /// times faster (tests/bench/bench_ledger.cpp). Use it only with two-phase delivery or where
+    /// the store can be asked again.
+    process,
+};
+
+/// What a consumed purchase gives the user, which decides how `entitlements` treats it.
+enum class product_kind {
+    /// Decided from the purchase: an expiry time makes a subscription, a credit a consumable,
+    /// anything else a non-consumable.
+    automatic,
+    consumable,     ///< used up when granted; never an entitlement
+    non_consumable, ///< owned forever (until refunded)
+    subscription,   ///< owned until its expiry (until refunded or cancelled)
+};
+
+/// The stable name of a product kind ("consumable", ...).
+constexpr std::string_view to_string(product_kind k) noexcept {
+    switch (k) {
+    case product_kind::automatic: return "automatic";
+    case product_kind::consumable: return "consumable";
+    case product_kind::non_consumable: return "non_consumable";
+    case product_kind::subscription: return "subscription";
+    }
+    return "unknown";
+}
+
+/// A purchase's identity in the ledger: its store and the store's unique id for it.
+struct purchase_key {
+    store_kind store = store_kind::google_play;
+    std::string id;
+
+    /// The key of `p`: Google Play purchase_token; ONE store purchase_id, else purchase_token;
+    /// App Store transaction_id. `malformed_input` when the purchase has none.
+    IAP_EMBEDDED_DECL static result<purchase_key> of(const purchase& p);
+    /// Parses "STORE:ID", STORE being "google_play", "one_store" or "app_store" (dashes allowed).
+    IAP_EMBEDDED_DECL static result<purchase_key> parse(std::string_view text);
+    /// "STORE:ID", as `parse` reads it.
+    std::string to_string() const { return std::string(iap_embedded::to_string(store)) + ":" + id; }
+
+    friend bool operator==(const purchase_key& a, const purchase_key& b) { return a.store == b.store && a.id == b.id; }
+    friend bool operator!=(const purchase_key& a, const purchase_key& b) { return !(a == b); }
+};
+
+/// How `ledger::consume` records a purchase.
+struct consume_options {
+    product_kind kind = product_kind::automatic;
+    /// The atomic path: credit `credit_amount` (> 0) to the balance `credit_balance` in the same
+    /// durable record. Multiply by the purchase's quantity yourself if that is what you sell.
+    std::string credit_balance;
+    std::int64_t credit_amount = 0;
+    /// Record the purchase as delivered at once (the grant is the credit, or happened before).
+    bool delivered = false;
+    /// A time from the verified store data that came with the purchase (App Store receipt
+    /// creation date, StoreKit signedDate), in ms; 0 if none. Feeds the trusted clock.
+    std::int64_t store_time_ms = 0;
+    /// The expiry to record when the purchase data carries none (Google Play subscriptions).
+    std::optional<std::int64_t> expires_time_ms;
+
+    /// Options for the atomic path: credit `amount` to `balance`, delivered at once.
+    static consume_options credit(std::string balance, std::int64_t amount) {
+        consume_options o;
+        o.credit_balance = std::move(balance);
+        o.credit_amount = amount;
+        o.delivered = true;
+        return o;
+    }
+};
+
+/// A consumed purchase as the ledger knows it.
+struct ledger_entry {
+    purchase_key key;
+    std::string product_id;
+    std::string order_id;
+    product_kind kind = product_kind::consumable; ///< never `automatic` here
+    purchase_state state = purchase_state::purchased; ///< changed by `record_update`
+    std::int64_t quantity = 1;
+    std::int64_t purchase_time_ms = 0;
+    std::optional<std::int64_t> expires_time_ms;
+    std::int64_t consumed_time_ms = 0; ///< the device clock when it was consumed
+    std::optional<std::int64_t> delivered_time_ms;
+    std::string credit_balance; ///< empty when nothing was credited
+    std::int64_t credit_amount = 0;
+};
+
+/// What a history entry records.
+enum class history_kind {
+    consumed,      ///< a purchase was consumed
+    delivered,     ///< its delivery was confirmed
+    state_changed, ///< a later verified artifact changed its state or expiry
+    spent,         ///< a balance was debited
+    balance_set,   ///< compaction summarised a balance's spends into its value
+};
+
+/// The stable name of a history kind ("consumed", ...).
+constexpr std::string_view to_string(history_kind k) noexcept {
+    switch (k) {
+    case history_kind::consumed: return "consumed";
+    case history_kind::delivered: return "delivered";
+    case history_kind::state_changed: return "state_changed";
+    case history_kind::spent: return "spent";
+    case history_kind::balance_set: return "balance_set";
+    }
+    return "unknown";
+}
+
+/// One entry of the ledger's history, oldest first. Purchase entries (consumed, delivered,
+/// state_changed) carry `key` and `product_id`; balance entries carry `balance` and `amount`
+/// (and a credit on `consumed` sets them too).
+struct history_event {
+    history_kind kind = history_kind::consumed;
+    std::int64_t time_ms = 0; ///< device clock when it was recorded
+    std::optional<purchase_key> key;
+    std::string product_id;
+    purchase_state state = purchase_state::purchased;
+    std::optional<std::int64_t> expires_time_ms;
+    std::string balance;
+    std::int64_t amount = 0;
+};
+
+/// Selects history entries; empty members select everything.
+struct history_filter {
+    std::optional<store_kind> store; ///< only purchase entries of this store
+    std::string product_id;          ///< only purchase entries of this product
+    std::int64_t from_ms = std::numeric_limits<std::int64_t>::min(); ///< time_ms >= from_ms
+    std::int64_t to_ms = std::numeric_limits<std::int64_t>::max();   ///< time_ms <= to_ms
+};
+
+/// How to open a ledger.
+struct ledger_options {
+    /// Raw key bytes for the HMAC-SHA256 chain; empty for none. A ledger created with a key can
+    /// only be opened with it, and one created without cannot be opened with one.
+    std::string hmac_key;
+    durability level = durability::full;
+    /// Create the file when it does not exist.
+    bool create = true;
+    /// Compact when the journal holds this many records more than a snapshot would, and at least
+    /// as many as the snapshot itself (0: never automatically; `compact()` still works).
+    std::uint64_t compact_slack_records = 4096;
+    /// The file layer; null for the platform's. A testing hook for fault injection: the object
+    /// must outlive the ledger.
+    detail::file_system* files = nullptr;
+};
+
+/// A durable consume ledger over one file. Movable, not copyable; destroying it closes the file
+/// and releases the lock. A moved-from ledger may only be destroyed or assigned to.
+class ledger {
+public:
+    /// Opens (or creates) the ledger at `path`, replaying and verifying its journal.
+    /// `ledger_locked`, `ledger_corrupted` (message gives the offset), `io_error`.
+    IAP_EMBEDDED_DECL static result<ledger> open(const std::string& path, ledger_options options = {});
+
+    /// Truncates the file at its first damaged record, dropping that record and everything after
+    /// it, so it opens again. Returns the number of bytes removed (0 if it was intact). A header
+    /// that is not a ledger's, or a key that does not fit, is not repaired. Use it only after
+    /// deciding that losing those records is acceptable.
+    IAP_EMBEDDED_DECL static result<std::uint64_t> repair(const std::string& path, ledger_options options = {});
+
+    IAP_EMBEDDED_DECL ledger(ledger&&) noexcept;
+    IAP_EMBEDDED_DECL ledger& operator=(ledger&&) noexcept;
+    IAP_EMBEDDED_DECL ~ledger();
+
+    /// Records `p` as consumed, durably, before returning it. `already_consumed` (saying when)
+    /// for a key consumed before; `malformed_input` for a purchase that is not in state
+    /// purchased, has no key, or bad credit options; `io_error` when the write failed (the
+    /// purchase is then not consumed, unless a flush failed after the write reached the disk:
+    /// two-phase delivery covers that case, as `undelivered` will list it).
+    IAP_EMBEDDED_DECL result<ledger_entry> consume(const purchase& p, const consume_options& options = {});
+
+    /// Confirms that the consumed purchase `key` was granted. Idempotent. `malformed_input` for
+    /// a key never consumed.
+    IAP_EMBEDDED_DECL result<void> mark_delivered(const purchase_key& key);
+
+    /// Debits `amount` (> 0) from `balance`, durably; returns the new value.
+    /// `insufficient_balance` (nothing recorded) when it would go below zero.
+    IAP_EMBEDDED_DECL result<std::int64_t> spend(std::string_view balance, std::int64_t amount);
+
+    /// Records what a later verified artifact says about a consumed purchase: refunded, revoked
+    /// or cancelled (state, cancellation time), or a new expiry. `malformed_input` when its key
+    /// was never consumed. Nothing is written when nothing changed.
+    IAP_EMBEDDED_DECL result<ledger_entry> record_update(const purchase& later, std::int64_t store_time_ms = 0);
+
+    /// Feeds the trusted clock with a time from verified store data (ms). Written only when it
+    /// moves the clock forward.
+    IAP_EMBEDDED_DECL result<void> observe_store_time(std::int64_t time_ms);
+
+    /// The latest time seen in verified store data (purchase times, store_time_ms), in ms.
+    IAP_EMBEDDED_DECL std::int64_t trusted_time_ms() const;
+
+    /// Consumed purchases whose delivery was never confirmed, oldest first.
+    IAP_EMBEDDED_DECL std::vector<ledger_entry> undelivered() const;
+
+    /// What the user owns at `at_ms`: non-consumables, and subscriptions whose expiry is after
+    /// max(at_ms, trusted_time_ms()) (so turning the device clock back revives nothing), in
+    /// state purchased. Refunded and cancelled purchases drop out (they stay in history). A
+    /// subscription recorded without any expiry (Google Play's purchase JSON has none; pass
+    /// `consume_options::expires_time_ms` when you know it) counts as active until
+    /// `record_update` says otherwise.
+    IAP_EMBEDDED_DECL std::vector<ledger_entry> entitlements(std::int64_t at_ms) const;
+
+    /// The entry of `key`, if it was consumed.
+    IAP_EMBEDDED_DECL std::optional<ledger_entry> find(const purchase_key& key) const;
+
+    /// A balance's value (0 when never credited).
+    IAP_EMBEDDED_DECL std::int64_t balance(std::string_view name) const;
+    /// Every balance ever credited.
+    IAP_EMBEDDED_DECL std::map<std::string, std::int64_t> balances() const;
+
+    /// History entries matching `filter`, oldest first.
+    IAP_EMBEDDED_DECL std::vector<history_event> history(const history_filter& filter = {}) const;
+    /// The same as a JSON array of objects (`kind`, `time_ms`, `store`, `key`, `product_id`,
+    /// `state`, `expires_time_ms`, `balance`, `amount`; absent members omitted).
+    IAP_EMBEDDED_DECL std::string history_json(const history_filter& filter = {}) const;
+
+    /// Rewrites the file as a snapshot of the current state (temporary file, flush, rename,
+    /// directory flush). On failure the previous file stays in use.
+    IAP_EMBEDDED_DECL result<void> compact();
+
+    /// Records in the file, and its size in bytes.
+    IAP_EMBEDDED_DECL std::uint64_t record_count() const;
+    IAP_EMBEDDED_DECL std::uint64_t file_size() const;
+    /// Bytes of torn tail that opening cut off (0 when the last close or crash left none).
+    IAP_EMBEDDED_DECL std::uint64_t recovered_bytes() const;
+
+private:
+    IAP_EMBEDDED_DECL explicit ledger(std::unique_ptr<detail::ledger_state> state) noexcept;
+    std::unique_ptr<detail::ledger_state> state_;
+};
+
+} // namespace v1
+} // namespace iap_embedded
+
+
+// ---- begin iap_embedded/impl/ledger.ipp ----
+#ifndef IAP_EMBEDDED_IMPL_LEDGER_IPP
+#define IAP_EMBEDDED_IMPL_LEDGER_IPP
+
+
+// ---- begin iap_embedded/detail/file.hpp ----
+//
+// The one small file layer the ledger goes through. Every file operation the ledger performs is a
+// call on `file_system`, so that tests can substitute an implementation that fails the k-th write,
+// sync or rename. The POSIX implementation is in file_posix.hpp, the Windows one in
+// file_windows.hpp; `default_file_system()` returns the one for this platform.
+#ifndef IAP_EMBEDDED_DETAIL_FILE_HPP
+#define IAP_EMBEDDED_DETAIL_FILE_HPP
+
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// An open file: a POSIX descriptor or a Windows HANDLE, stored as an integer.
+using native_file = std::intptr_t;
+
+/// The file operations of the ledger. Every failing call returns `io_error` with the operation,
+/// the path when known and the system's explanation, except `lock`, which returns
+/// `ledger_locked` when another process (or another open of the same file) holds the lock.
+class file_system {
+public:
+    virtual ~file_system() = default;
+
+    /// Opens `path` for reading and writing, creating it (empty) when `create` is set and it does
+    /// not exist. Never truncates.
+    virtual result<native_file> open(const std::string& path, bool create) = 0;
+    /// Closes `f`; releases its lock.
+    virtual void close(native_file f) noexcept = 0;
+    /// The file's size in bytes.
+    virtual result<std::uint64_t> size(native_file f) = 0;
+    /// Reads up to `n` bytes at `offset`; fewer only at the end of the file.
+    virtual result<std::size_t> read_at(native_file f, std::uint64_t offset, void* buffer, std::size_t n) = 0;
+    /// Writes all `n` bytes at `offset`.
+    virtual result<void> write_at(native_file f, std::uint64_t offset, const void* data, std::size_t n) = 0;
+    /// Makes the file's data and size durable (fdatasync; F_FULLFSYNC on Apple; FlushFileBuffers).
+    virtual result<void> sync(native_file f) = 0;
+    /// Sets the file's size.
+    virtual result<void> truncate(native_file f, std::uint64_t size) = 0;
+    /// Takes an exclusive, non-blocking lock that the system releases when the process dies.
+    virtual result<void> lock(native_file f) = 0;
+    /// Whether `path` currently names the file open as `f` (false when it names another file or
+    /// nothing): a lock taken on a file that was meanwhile renamed over protects nothing.
+    virtual result<bool> is_current(native_file f, const std::string& path) = 0;
+    /// Atomically replaces `to` with `from`.
+    virtual result<void> rename(const std::string& from, const std::string& to) = 0;
+    /// Makes the directory entry of `path` (a rename or a creation) durable.
+    virtual result<void> sync_directory_of(const std::string& path) = 0;
+    /// Removes `path`; succeeds when it does not exist.
+    virtual result<void> remove(const std::string& path) = 0;
+};
+
+/// The platform's file layer (a process-wide object without state).
+IAP_EMBEDDED_DECL file_system& default_file_system() noexcept;
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#if defined(_WIN32)
+
+// ---- begin iap_embedded/detail/file_windows.hpp ----
+//
+// The ledger's file layer on Windows, written to the same interface as file_posix.hpp.
+// Paths are UTF-8 and converted to UTF-16 for the wide API.
+#ifndef IAP_EMBEDDED_DETAIL_FILE_WINDOWS_HPP
+#define IAP_EMBEDDED_DETAIL_FILE_WINDOWS_HPP
+
+
+#include <string>
+
+#ifndef WIN32_LEAN_AND_MEAN
+#define WIN32_LEAN_AND_MEAN
+#endif
+#ifndef NOMINMAX
+#define NOMINMAX
+#endif
+#include <windows.h>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+class windows_file_system final : public file_system {
+public:
+    result<native_file> open(const std::string& path, bool create) override {
+        const std::wstring wide = widen(path);
+        // FILE_SHARE_DELETE lets compaction rename a new snapshot over a file that is open.
+        const HANDLE h = ::CreateFileW(wide.c_str(), GENERIC_READ | GENERIC_WRITE,
+                                       FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                                       create ? OPEN_ALWAYS : OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+        if (h == INVALID_HANDLE_VALUE) return failure("CreateFileW", path);
+        return reinterpret_cast<native_file>(h);
+    }
+
+    void close(native_file f) noexcept override { (void)::CloseHandle(handle(f)); }
+
+    result<std::uint64_t> size(native_file f) override {
+        LARGE_INTEGER n;
+        if (!::GetFileSizeEx(handle(f), &n)) return failure("GetFileSizeEx", {});
+        return static_cast<std::uint64_t>(n.QuadPart);
+    }
+
+    result<std::size_t> read_at(native_file f, std::uint64_t offset, void* buffer, std::size_t n) override {
+        std::size_t done = 0;
+        while (done < n) {
+            OVERLAPPED at = overlapped(offset + done);
+            DWORD got = 0;
+            const DWORD chunk = static_cast<DWORD>(n - done > 0x40000000u ? 0x40000000u : n - done);
+            if (!::ReadFile(handle(f), static_cast<char*>(buffer) + done, chunk, &got, &at)) {
+                if (::GetLastError() == ERROR_HANDLE_EOF) break;
+                return failure("ReadFile", {});
+            }
+            if (got == 0) break;
+            done += got;
+        }
+        return done;
+    }
+
+    result<void> write_at(native_file f, std::uint64_t offset, const void* data, std::size_t n) override {
+        std::size_t done = 0;
+        while (done < n) {
+            OVERLAPPED at = overlapped(offset + done);
+            DWORD put = 0;
+            const DWORD chunk = static_cast<DWORD>(n - done > 0x40000000u ? 0x40000000u : n - done);
+            if (!::WriteFile(handle(f), static_cast<const char*>(data) + done, chunk, &put, &at))
+                return failure("WriteFile", {});
+            done += put;
+        }
+        return {};
+    }
+
+    result<void> sync(native_file f) override {
+        if (!::FlushFileBuffers(handle(f))) return failure("FlushFileBuffers", {});
+        return {};
+    }
+
+    result<void> truncate(native_file f, std::uint64_t size) override {
+        FILE_END_OF_FILE_INFO info;
+        info.EndOfFile.QuadPart = static_cast<LONGLONG>(size);
+        if (!::SetFileInformationByHandle(handle(f), FileEndOfFileInfo, &info, sizeof info))
+            return failure("SetFileInformationByHandle", {});
+        return {};
+    }
+
+    result<void> lock(native_file f) override {
+        // Locks one byte far past any real data: Windows locks are mandatory, and locking the
+        // data itself would block this process's own reads through other handles.
+        OVERLAPPED at = overlapped(0x7FFFFFFFFFFFFFFEull);
+        if (::LockFileEx(handle(f), LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &at)) return {};
+        if (::GetLastError() == ERROR_LOCK_VIOLATION)
+            return make_error(errc::ledger_locked, "the ledger is open in another process or handle");
+        return failure("LockFileEx", {});
+    }
+
+    result<bool> is_current(native_file f, const std::string& path) override {
+        BY_HANDLE_FILE_INFORMATION open_info, path_info;
+        if (!::GetFileInformationByHandle(handle(f), &open_info)) return failure("GetFileInformationByHandle", path);
+        const std::wstring wide = widen(path);
+        const HANDLE h = ::CreateFileW(wide.c_str(), 0, FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE,
+                                       nullptr, OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+        if (h == INVALID_HANDLE_VALUE) {
+            if (::GetLastError() == ERROR_FILE_NOT_FOUND) return false;
+            return failure("CreateFileW", path);
+        }
+        const BOOL ok = ::GetFileInformationByHandle(h, &path_info);
+        (void)::CloseHandle(h);
+        if (!ok) return failure("GetFileInformationByHandle", path);
+        return open_info.dwVolumeSerialNumber == path_info.dwVolumeSerialNumber &&
+               open_info.nFileIndexHigh == path_info.nFileIndexHigh && open_info.nFileIndexLow == path_info.nFileIndexLow;
+    }
+
+    result<void> rename(const std::string& from, const std::string& to) override {
+        if (!::MoveFileExW(widen(from).c_str(), widen(to).c_str(), MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH))
+            return failure("MoveFileExW", from + " -> " + to);
+        return {};
+    }
+
+    // NTFS journals directory changes, and the rename above is write-through: nothing to flush.
+    result<void> sync_directory_of(const std::string&) override { return {}; }
+
+    result<void> remove(const std::string& path) override {
+        if (!::DeleteFileW(widen(path).c_str()) && ::GetLastError() != ERROR_FILE_NOT_FOUND)
+            return failure("DeleteFileW", path);
+        return {};
+    }
+
+private:
+    static HANDLE handle(native_file f) noexcept { return reinterpret_cast<HANDLE>(f); }
+
+    static OVERLAPPED overlapped(std::uint64_t offset) noexcept {
+        OVERLAPPED at{};
+        at.Offset = static_cast<DWORD>(offset & 0xFFFFFFFFu);
+        at.OffsetHigh = static_cast<DWORD>(offset >> 32);
+        return at;
+    }
+
+    static std::wstring widen(const std::string& utf8) {
+        if (utf8.empty()) return {};
+        const int n = ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), nullptr, 0);
+        std::wstring out(static_cast<std::size_t>(n > 0 ? n : 0), L'\0');
+        if (n > 0) ::MultiByteToWideChar(CP_UTF8, 0, utf8.data(), static_cast<int>(utf8.size()), &out[0], n);
+        return out;
+    }
+
+    static error_info failure(const char* operation, const std::string& path) {
+        const DWORD err = ::GetLastError();
+        std::string text = std::string(operation) + (path.empty() ? "" : " " + path) +
+                           " failed: Windows error " + std::to_string(static_cast<unsigned long>(err));
+        if (err == ERROR_DISK_FULL || err == ERROR_HANDLE_DISK_FULL) text += " (disk full)";
+        return make_error(errc::io_error, std::move(text));
+    }
+};
+
+IAP_EMBEDDED_DECL file_system& default_file_system() noexcept {
+    static windows_file_system files;
+    return files;
+}
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_FILE_WINDOWS_HPP
+// ---- end iap_embedded/detail/file_windows.hpp ----
+#else
+
+// ---- begin iap_embedded/detail/file_posix.hpp ----
+//
+// The ledger's file layer on POSIX systems (Linux, Android, macOS, iOS).
+#ifndef IAP_EMBEDDED_DETAIL_FILE_POSIX_HPP
+#define IAP_EMBEDDED_DETAIL_FILE_POSIX_HPP
+
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+class posix_file_system final : public file_system {
+public:
+    result<native_file> open(const std::string& path, bool create) override {
+        int flags = O_RDWR | O_CLOEXEC;
+        if (create) flags |= O_CREAT;
+        int fd;
+        do fd = ::open(path.c_str(), flags, 0600);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0) return failure("open", path);
+        return static_cast<native_file>(fd);
+    }
+
+    void close(native_file f) noexcept override { (void)::close(fd(f)); }
+
+    result<std::uint64_t> size(native_file f) override {
+        struct stat st;
+        if (::fstat(fd(f), &st) != 0) return failure("fstat", {});
+        return static_cast<std::uint64_t>(st.st_size);
+    }
+
+    result<std::size_t> read_at(native_file f, std::uint64_t offset, void* buffer, std::size_t n) override {
+        std::size_t done = 0;
+        while (done < n) {
+            const ssize_t got = ::pread(fd(f), static_cast<char*>(buffer) + done, n - done,
+                                        static_cast<off_t>(offset + done));
+            if (got < 0 && errno == EINTR) continue;
+            if (got < 0) return failure("pread", {});
+            if (got == 0) break;
+            done += static_cast<std::size_t>(got);
+        }
+        return done;
+    }
+
+    result<void> write_at(native_file f, std::uint64_t offset, const void* data, std::size_t n) override {
+        std::size_t done = 0;
+        while (done < n) {
+            const ssize_t put = ::pwrite(fd(f), static_cast<const char*>(data) + done, n - done,
+                                         static_cast<off_t>(offset + done));
+            if (put < 0 && errno == EINTR) continue;
+            if (put < 0) return failure("pwrite", {});
+            done += static_cast<std::size_t>(put);
+        }
+        return {};
+    }
+
+    result<void> sync(native_file f) override {
+#if defined(__APPLE__)
+        // fsync on Apple systems does not flush the drive's cache; F_FULLFSYNC does.
+        if (::fcntl(fd(f), F_FULLFSYNC) == 0) return {};
+        if (::fsync(fd(f)) != 0) return failure("fsync", {});
+#elif defined(__linux__) || defined(__ANDROID__)
+        if (::fdatasync(fd(f)) != 0) return failure("fdatasync", {});
+#else
+        if (::fsync(fd(f)) != 0) return failure("fsync", {});
+#endif
+        return {};
+    }
+
+    result<void> truncate(native_file f, std::uint64_t size) override {
+        int rc;
+        do rc = ::ftruncate(fd(f), static_cast<off_t>(size));
+        while (rc != 0 && errno == EINTR);
+        if (rc != 0) return failure("ftruncate", {});
+        return {};
+    }
+
+    result<void> lock(native_file f) override {
+        // flock locks belong to the open file description: a second open in this process conflicts
+        // too, and the kernel drops the lock when the process dies.
+        int rc;
+        do rc = ::flock(fd(f), LOCK_EX | LOCK_NB);
+        while (rc != 0 && errno == EINTR);
+        if (rc == 0) return {};
+        if (errno == EWOULDBLOCK) return make_error(errc::ledger_locked, "the ledger is open in another process or handle");
+        return failure("flock", {});
+    }
+
+    result<bool> is_current(native_file f, const std::string& path) override {
+        struct stat open_st, path_st;
+        if (::fstat(fd(f), &open_st) != 0) return failure("fstat", path);
+        if (::stat(path.c_str(), &path_st) != 0) {
+            if (errno == ENOENT) return false;
+            return failure("stat", path);
+        }
+        return open_st.st_dev == path_st.st_dev && open_st.st_ino == path_st.st_ino;
+    }
+
+    result<void> rename(const std::string& from, const std::string& to) override {
+        if (::rename(from.c_str(), to.c_str()) != 0) return failure("rename", from + " -> " + to);
+        return {};
+    }
+
+    result<void> sync_directory_of(const std::string& path) override {
+        const auto slash = path.find_last_of('/');
+        const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+        int dfd;
+        do dfd = ::open(dir.c_str(), O_RDONLY | O_CLOEXEC);
+        while (dfd < 0 && errno == EINTR);
+        if (dfd < 0) return failure("open directory", dir);
+        const int rc = ::fsync(dfd);
+        const int saved = errno;
+        (void)::close(dfd);
+        errno = saved;
+        if (rc != 0) return failure("fsync directory", dir);
+        return {};
+    }
+
+    result<void> remove(const std::string& path) override {
+        if (::unlink(path.c_str()) != 0 && errno != ENOENT) return failure("unlink", path);
+        return {};
+    }
+
+private:
+    static int fd(native_file f) noexcept { return static_cast<int>(f); }
+
+    static error_info failure(const char* operation, const std::string& path) {
+        const int err = errno;
+        std::string text = std::string(operation) + (path.empty() ? "" : " " + path) + " failed: " + std::strerror(err);
+        if (err == ENOSPC) text += " (disk full)";
+        return make_error(errc::io_error, std::move(text));
+    }
+};
+
+IAP_EMBEDDED_DECL file_system& default_file_system() noexcept {
+    static posix_file_system files;
+    return files;
+}
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_FILE_POSIX_HPP
+// ---- end iap_embedded/detail/file_posix.hpp ----
+#endif
+
+#endif // IAP_EMBEDDED_DETAIL_FILE_HPP
+// ---- end iap_embedded/detail/file.hpp ----
+
+// ---- begin iap_embedded/detail/ledger_format.hpp ----
+//
+// The ledger's on-disk format: the file header, record framing, CRC-32, the HMAC-SHA256 chain and
+// the little binary encoding of record payloads. All integers are little-endian.
+//
+//   header (68 bytes)
+//     0  magic "IAPLEDGR"          8
+//     8  format version (1)        u16
+//    10  flags (bit 0: keyed)      u16
+//    12  reserved, zero            u32
+//    16  ledger id (random)        16
+//    32  HMAC-SHA256(key, bytes 0..31) when keyed, else zero     32
+//    64  CRC-32 of bytes 0..63     u32
+//   record
+//     0  payload length            u32
+//     4  type                      u8
+//     5  reserved, zero            3
+//     8  CRC-32 of bytes 0..7      u32
+//    12  payload                   length bytes
+//     +  CRC-32 of the payload     u32
+//     +  keyed: HMAC-SHA256(key, previous MAC || bytes 0..11 || payload)   32
+//
+// The first record's "previous MAC" is the header's MAC, which binds the chain to this ledger id.
+#ifndef IAP_EMBEDDED_DETAIL_LEDGER_FORMAT_HPP
+#define IAP_EMBEDDED_DETAIL_LEDGER_FORMAT_HPP
+
+
+#include <mbedtls/entropy.h>
+#include <mbedtls/md.h>
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+namespace ledger_format {
+
+constexpr char magic[8] = {'I', 'A', 'P', 'L', 'E', 'D', 'G', 'R'};
+constexpr std::uint16_t version = 1;
+constexpr std::uint16_t flag_keyed = 1;
+constexpr std::size_t header_size = 68;
+constexpr std::size_t frame_size = 12;
+constexpr std::size_t crc_size = 4;
+constexpr std::size_t mac_size = 32;
+/// Largest payload accepted; real records are a few hundred bytes.
+constexpr std::uint32_t max_payload = 1u << 20;
+
+/// Record types. Values are part of the format: never renumber.
+enum class record_type : std::uint8_t {
+    consume = 1,     ///< a purchase consumed (and perhaps credited, perhaps delivered)
+    deliver = 2,     ///< delivery of a consumed purchase confirmed
+    update = 3,      ///< a later verified artifact changed a purchase's state or expiry
+    spend = 4,       ///< a balance debited
+    clock = 5,       ///< a time seen in verified store data
+    balance_set = 6, ///< a balance's value (written by compaction)
+};
+
+/// CRC-32 (IEEE 802.3, as zlib computes it), slicing by eight bytes: replaying a large ledger
+/// checksums every byte of it.
+inline std::uint32_t crc32(const unsigned char* data, std::size_t n, std::uint32_t crc = 0) noexcept {
+    struct tables_t {
+        std::uint32_t t[8][256];
+        tables_t() noexcept {
+            for (std::uint32_t i = 0; i < 256; ++i) {
+                std::uint32_t c = i;
+                for (int k = 0; k < 8; ++k) c = (c & 1) ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+                t[0][i] = c;
+            }
+            for (std::uint32_t i = 0; i < 256; ++i)
+                for (int s = 1; s < 8; ++s) t[s][i] = (t[s - 1][i] >> 8) ^ t[0][t[s - 1][i] & 0xFF];
+        }
+    };
+    static const tables_t tables;
+    const auto& t = tables.t;
+    crc = ~crc;
+    while (n >= 8) {
+        const std::uint32_t lo = crc ^ (std::uint32_t{data[0]} | std::uint32_t{data[1]} << 8 |
+                                         std::uint32_t{data[2]} << 16 | std::uint32_t{data[3]} << 24);
+        crc = t[7][lo & 0xFF] ^ t[6][(lo >> 8) & 0xFF] ^ t[5][(lo >> 16) & 0xFF] ^ t[4][lo >> 24] ^ t[3][data[4]] ^
+              t[2][data[5]] ^ t[1][data[6]] ^ t[0][data[7]];
+        data += 8;
+        n -= 8;
+    }
+    while (n-- != 0) crc = t[0][(crc ^ *data++) & 0xFF] ^ (crc >> 8);
+    return ~crc;
+}
+
+inline void put_u16(unsigned char* p, std::uint16_t v) noexcept {
+    p[0] = static_cast<unsigned char>(v);
+    p[1] = static_cast<unsigned char>(v >> 8);
+}
+inline void put_u32(unsigned char* p, std::uint32_t v) noexcept {
+    for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+inline std::uint16_t get_u16(const unsigned char* p) noexcept {
+    return static_cast<std::uint16_t>(p[0] | p[1] << 8);
+}
+inline std::uint32_t get_u32(const unsigned char* p) noexcept {
+    std::uint32_t v = 0;
+    for (int i = 3; i >= 0; --i) v = v << 8 | p[i];
+    return v;
+}
+
+using mac_value = std::array<unsigned char, mac_size>;
+
+/// HMAC-SHA256 with the key set up once; `reset` restarts a message without re-keying.
+class hmac_sha256 {
+public:
+    hmac_sha256() noexcept { mbedtls_md_init(&ctx_); }
+    ~hmac_sha256() { mbedtls_md_free(&ctx_); }
+    hmac_sha256(const hmac_sha256&) = delete;
+    hmac_sha256& operator=(const hmac_sha256&) = delete;
+
+    result<void> set_key(std::string_view key) {
+        if (const int init = compat::crypto_init(); init != 0)
+            return make_error(errc::internal_error, "mbedTLS crypto initialisation failed", init);
+        const mbedtls_md_info_t* info = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+        if (info == nullptr) return make_error(errc::unsupported_algorithm, "SHA-256 is not compiled into mbedTLS");
+        int rc = mbedtls_md_setup(&ctx_, info, 1);
+        if (rc == 0)
+            rc = mbedtls_md_hmac_starts(&ctx_, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+        if (rc != 0) return make_error(errc::internal_error, "HMAC-SHA256 key setup failed", rc);
+        return {};
+    }
+
+    /// MAC of the concatenation of up to three byte ranges.
+    result<mac_value> compute(const unsigned char* a, std::size_t an, const unsigned char* b = nullptr,
+                              std::size_t bn = 0, const unsigned char* c = nullptr, std::size_t cn = 0) {
+        mac_value out{};
+        int rc = mbedtls_md_hmac_reset(&ctx_);
+        if (rc == 0 && an != 0) rc = mbedtls_md_hmac_update(&ctx_, a, an);
+        if (rc == 0 && bn != 0) rc = mbedtls_md_hmac_update(&ctx_, b, bn);
+        if (rc == 0 && cn != 0) rc = mbedtls_md_hmac_update(&ctx_, c, cn);
+        if (rc == 0) rc = mbedtls_md_hmac_finish(&ctx_, out.data());
+        if (rc != 0) return make_error(errc::internal_error, "HMAC-SHA256 failed", rc);
+        return out;
+    }
+
+private:
+    mbedtls_md_context_t ctx_;
+};
+
+/// Constant-time comparison of two MACs.
+inline bool same_mac(const unsigned char* a, const unsigned char* b) noexcept {
+    unsigned char diff = 0;
+    for (std::size_t i = 0; i < mac_size; ++i) diff = static_cast<unsigned char>(diff | (a[i] ^ b[i]));
+    return diff == 0;
+}
+
+/// 16 random bytes from the system's entropy sources, for a new ledger id.
+inline result<std::array<unsigned char, 16>> random_ledger_id() {
+    std::array<unsigned char, 16> id{};
+    mbedtls_entropy_context entropy;
+    mbedtls_entropy_init(&entropy);
+    const int rc = mbedtls_entropy_func(&entropy, id.data(), id.size());
+    mbedtls_entropy_free(&entropy);
+    if (rc != 0) return make_error(errc::internal_error, "no entropy for a new ledger id", rc);
+    return id;
+}
+
+/// Appends payload fields.
+class payload_writer {
+public:
+    payload_writer& u8(std::uint8_t v) { out_.push_back(static_cast<char>(v)); return *this; }
+    payload_writer& i64(std::int64_t v) {
+        const auto u = static_cast<std::uint64_t>(v);
+        for (int i = 0; i < 8; ++i) out_.push_back(static_cast<char>(static_cast<unsigned char>(u >> (8 * i))));
+        return *this;
+    }
+    payload_writer& str(std::string_view s) {
+        unsigned char n[4];
+        put_u32(n, static_cast<std::uint32_t>(s.size()));
+        out_.append(reinterpret_cast<const char*>(n), 4);
+        out_.append(s.data(), s.size());
+        return *this;
+    }
+    const std::string& bytes() const noexcept { return out_; }
+
+private:
+    std::string out_;
+};
+
+/// Reads payload fields with bounds checks. After the first overrun every read returns an empty
+/// value and `ok()` is false; `finished()` also requires that nothing is left over.
+class payload_reader {
+public:
+    payload_reader(const unsigned char* data, std::size_t size) noexcept : p_(data), left_(size) {}
+
+    std::uint8_t u8() noexcept {
+        if (!take(1)) return 0;
+        return p_[-1];
+    }
+    std::int64_t i64() noexcept {
+        if (!take(8)) return 0;
+        std::uint64_t u = 0;
+        for (int i = 7; i >= 0; --i) u = u << 8 | p_[i - 8];
+        return static_cast<std::int64_t>(u);
+    }
+    std::string str() {
+        if (!take(4)) return {};
+        const std::uint32_t n = get_u32(p_ - 4);
+        if (!take(n)) return {};
+        return std::string(reinterpret_cast<const char*>(p_ - n), n);
+    }
+    bool ok() const noexcept { return ok_; }
+    bool finished() const noexcept { return ok_ && left_ == 0; }
+
+private:
+    bool take(std::size_t n) noexcept {
+        if (!ok_ || n > left_) return ok_ = false;
+        p_ += n;
+        left_ -= n;
+        return true;
+    }
+    const unsigned char* p_;
+    std::size_t left_;
+    bool ok_ = true;
+};
+
+} // namespace ledger_format
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_LEDGER_FORMAT_HPP
+// ---- end iap_embedded/detail/ledger_format.hpp ----
+
+// ---- begin iap_embedded/detail/ledger_state.hpp ----
+//
+// The ledger's in-memory state, the records that change it, and the replay of a journal. Knows
+// nothing about files: `replay_ledger` reads bytes, so opening, repairing and fuzzing share it.
+#ifndef IAP_EMBEDDED_DETAIL_LEDGER_STATE_HPP
+#define IAP_EMBEDDED_DETAIL_LEDGER_STATE_HPP
+
+
+#include <algorithm>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// One decoded record. Which members are meaningful depends on `type`.
+struct ledger_record {
+    ledger_format::record_type type = ledger_format::record_type::clock;
+    ledger_entry entry;          ///< consume: the new entry; deliver, update: `entry.key`
+    bool delivered = false;      ///< consume: delivered at once
+    std::int64_t time_ms = 0;    ///< device clock when recorded
+    std::int64_t store_time_ms = 0;
+    purchase_state state = purchase_state::purchased; ///< update
+    std::optional<std::int64_t> expires_time_ms;     ///< update
+    std::string balance;         ///< spend, balance_set
+    std::int64_t amount = 0;     ///< spend: debit; balance_set: value
+};
+
+/// Positions of the ledger's entries by key: open addressing over 64-bit slots (a 32-bit hash
+/// tag and position + 1), so a lookup is one probe sequence in one array and growing never hashes
+/// an id again. Replaying a ledger is mostly lookups in this table.
+class entry_index {
+public:
+    static constexpr std::uint32_t npos = 0xFFFFFFFFu;
+
+    static std::uint32_t tag_of(store_kind s, std::string_view id) noexcept {
+        const std::size_t h = std::hash<std::string_view>{}(id) ^ (static_cast<std::size_t>(s) * 0x9E3779B97F4A7C15ull);
+        return static_cast<std::uint32_t>(h ^ (static_cast<std::uint64_t>(h) >> 32));
+    }
+
+    std::size_t size() const noexcept { return used_; }
+
+    void reserve(std::size_t n) {
+        std::size_t want = 16;
+        while (want < 2 * n) want *= 2;
+        if (want > slots_.size()) rehash(want);
+    }
+
+    template <class Entries>
+    std::uint32_t find(const Entries& entries, store_kind s, std::string_view id) const noexcept {
+        if (slots_.empty()) return npos;
+        const std::uint32_t tag = tag_of(s, id);
+        const std::size_t mask = slots_.size() - 1;
+        for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
+            const std::uint64_t v = slots_[i];
+            if (v == 0) return npos;
+            if (static_cast<std::uint32_t>(v >> 32) == tag) {
+                const auto position = static_cast<std::uint32_t>(v) - 1;
+                const auto& k = entries[position].key;
+                if (k.store == s && k.id == id) return position;
+            }
+        }
+    }
+
+    /// Adds entries[position]; false (nothing added) when its key is there already.
+    template <class Entries>
+    bool insert(const Entries& entries, std::uint32_t position) {
+        const auto& k = entries[position].key;
+        if (find(entries, k.store, k.id) != npos) return false;
+        if (2 * (used_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
+        place(static_cast<std::uint64_t>(tag_of(k.store, k.id)) << 32 | (std::uint64_t{position} + 1));
+        ++used_;
+        return true;
+    }
+
+private:
+    void place(std::uint64_t v) noexcept {
+        const std::size_t mask = slots_.size() - 1;
+        std::size_t i = static_cast<std::uint32_t>(v >> 32) & mask;
+        while (slots_[i] != 0) i = (i + 1) & mask;
+        slots_[i] = v;
+    }
+    void rehash(std::size_t n) {
+        std::vector<std::uint64_t> old(n, 0);
+        old.swap(slots_);
+        for (const std::uint64_t v : old)
+            if (v != 0) place(v);
+    }
+
+    std::vector<std::uint64_t> slots_;
+    std::size_t used_ = 0;
+};
+
+/// A history entry as kept in memory: purchase entries point at their ledger entry instead of
+/// copying its key and product.
+struct history_item {
+    static constexpr std::uint32_t no_entry = 0xFFFFFFFFu;
+    history_kind kind = history_kind::consumed;
+    purchase_state state = purchase_state::purchased;
+    std::uint32_t entry = no_entry;
+    std::int64_t time_ms = 0;
+    std::optional<std::int64_t> expires_time_ms; ///< consumed: the expiry as first recorded
+    std::string balance;
+    std::int64_t amount = 0;
+};
+
+inline std::string encode_record(const ledger_record& r) {
+    ledger_format::payload_writer w;
+    const auto key = [&w](const purchase_key& k) { w.u8(static_cast<std::uint8_t>(k.store)).str(k.id); };
+    const auto expires = [&w](const std::optional<std::int64_t>& e) { w.u8(e ? 1 : 0).i64(e.value_or(0)); };
+    switch (r.type) {
+    case ledger_format::record_type::consume: {
+        const ledger_entry& e = r.entry;
+        key(e.key);
+        w.str(e.product_id).str(e.order_id).u8(static_cast<std::uint8_t>(e.kind)).i64(e.quantity).i64(e.purchase_time_ms);
+        expires(e.expires_time_ms);
+        w.i64(r.time_ms).str(e.credit_balance).i64(e.credit_amount).u8(r.delivered ? 1 : 0).i64(r.store_time_ms);
+        break;
+    }
+    case ledger_format::record_type::deliver:
+        key(r.entry.key);
+        w.i64(r.time_ms);
+        break;
+    case ledger_format::record_type::update:
+        key(r.entry.key);
+        w.u8(static_cast<std::uint8_t>(r.state));
+        expires(r.expires_time_ms);
+        w.i64(r.time_ms).i64(r.store_time_ms);
+        break;
+    case ledger_format::record_type::spend:
+    case ledger_format::record_type::balance_set:
+        w.str(r.balance).i64(r.amount).i64(r.time_ms);
+        break;
+    case ledger_format::record_type::clock:
+        w.i64(r.store_time_ms).i64(r.time_ms);
+        break;
+    }
+    return w.bytes();
+}
+
+/// Decodes a payload; an empty string on success, else what is wrong with it.
+inline std::string decode_record(std::uint8_t type, const unsigned char* data, std::size_t size, ledger_record& r) {
+    using ledger_format::record_type;
+    ledger_format::payload_reader in(data, size);
+    std::string bad;
+    const auto key = [&](purchase_key& k) {
+        const std::uint8_t s = in.u8();
+        if (in.ok() && (s < 1 || s > 3)) bad = "unknown store " + std::to_string(s);
+        k.store = static_cast<store_kind>(s);
+        k.id = in.str();
+        if (in.ok() && bad.empty() && k.id.empty()) bad = "empty purchase key";
+    };
+    const auto expires = [&](std::optional<std::int64_t>& e) {
+        const std::uint8_t has = in.u8();
+        const std::int64_t v = in.i64();
+        if (has > 1) bad = "bad expiry flag";
+        if (has == 1) e = v;
+    };
+    r.type = static_cast<record_type>(type);
+    switch (r.type) {
+    case record_type::consume: {
+        ledger_entry& e = r.entry;
+        key(e.key);
+        e.product_id = in.str();
+        e.order_id = in.str();
+        const std::uint8_t kind = in.u8();
+        if (in.ok() && (kind < 1 || kind > 3)) bad = "unknown product kind " + std::to_string(kind);
+        e.kind = static_cast<product_kind>(kind);
+        e.quantity = in.i64();
+        e.purchase_time_ms = in.i64();
+        expires(e.expires_time_ms);
+        r.time_ms = in.i64();
+        e.consumed_time_ms = r.time_ms;
+        e.credit_balance = in.str();
+        e.credit_amount = in.i64();
+        const std::uint8_t delivered = in.u8();
+        if (delivered > 1) bad = "bad delivered flag";
+        r.delivered = delivered == 1;
+        if (r.delivered) e.delivered_time_ms = r.time_ms;
+        r.store_time_ms = in.i64();
+        if (e.credit_amount < 0 || e.credit_balance.empty() != (e.credit_amount == 0)) bad = "bad credit";
+        break;
+    }
+    case record_type::deliver:
+        key(r.entry.key);
+        r.time_ms = in.i64();
+        break;
+    case record_type::update: {
+        key(r.entry.key);
+        const std::uint8_t state = in.u8();
+        if (state > 3) bad = "unknown purchase state " + std::to_string(state);
+        r.state = static_cast<purchase_state>(state);
+        expires(r.expires_time_ms);
+        r.time_ms = in.i64();
+        r.store_time_ms = in.i64();
+        break;
+    }
+    case record_type::spend:
+    case record_type::balance_set:
+        r.balance = in.str();
+        r.amount = in.i64();
+        r.time_ms = in.i64();
+        if (r.balance.empty() || r.amount < 0 || (r.type == record_type::spend && r.amount == 0))
+            bad = "bad balance record";
+        break;
+    case record_type::clock:
+        r.store_time_ms = in.i64();
+        r.time_ms = in.i64();
+        break;
+    default: return "unknown record type " + std::to_string(type);
+    }
+    if (!in.finished()) return "record payload has the wrong length for its type";
+    return bad;
+}
+
+/// Everything a ledger knows, and the open file it lives in.
+struct ledger_state {
+    file_system* files = nullptr;
+    std::string path;
+    native_file file = -1;
+    ledger_options options;
+    mutable std::mutex mutex;
+
+    bool keyed = false;
+    ledger_format::hmac_sha256 hmac;
+    ledger_format::mac_value chain{};
+    std::uint64_t end = 0;      ///< bytes of valid journal
+    std::uint64_t records = 0;  ///< records in the file
+    std::uint64_t recovered = 0;
+    std::string broken;         ///< set when a failed write could not be undone
+    std::uint64_t damage_offset = 0; ///< where replay found damage, when it did
+
+    entry_index index; ///< key -> position in entries
+    std::deque<ledger_entry> entries;
+    std::map<std::string, std::int64_t> balances;
+    std::vector<history_item> history;
+    std::int64_t trusted_time_ms = 0;
+    std::uint64_t snapshot_records = 0; ///< records a compaction would write, less balances and clock
+
+    ledger_state() = default;
+    ledger_state(const ledger_state&) = delete;
+    ledger_state& operator=(const ledger_state&) = delete;
+    ~ledger_state() {
+        if (file != -1) files->close(file);
+    }
+
+    ledger_entry* find(const purchase_key& k) {
+        const std::uint32_t position = index.find(entries, k.store, k.id);
+        return position == entry_index::npos ? nullptr : &entries[position];
+    }
+
+    /// The public form of a history item.
+    history_event event(const history_item& h) const {
+        history_event e;
+        e.kind = h.kind;
+        e.time_ms = h.time_ms;
+        e.state = h.state;
+        e.expires_time_ms = h.expires_time_ms;
+        e.balance = h.balance;
+        e.amount = h.amount;
+        if (h.entry != history_item::no_entry) {
+            e.key = entries[h.entry].key;
+            e.product_id = entries[h.entry].product_id;
+        }
+        return e;
+    }
+
+    /// Checks `r` against the state and applies it; an empty string on success, else why it
+    /// cannot apply (nothing changed then).
+    std::string apply(ledger_record&& r) {
+        using ledger_format::record_type;
+        const auto clock = [this](std::int64_t t) { trusted_time_ms = std::max(trusted_time_ms, t); };
+        switch (r.type) {
+        case record_type::consume: {
+            if (entries.size() >= history_item::no_entry) return "too many purchases for one ledger";
+            // One hash lookup: insert, and take the entry back out if the key was there.
+            const auto position = static_cast<std::uint32_t>(entries.size());
+            entries.push_back(std::move(r.entry));
+            const ledger_entry& e = entries.back();
+            if (!index.insert(entries, position)) {
+                std::string twice = "purchase " + e.key.to_string() + " is consumed twice";
+                entries.pop_back();
+                return twice;
+            }
+            if (!e.credit_balance.empty()) {
+                // `consume` refuses a credit that overflows, so only a snapshot can get here with
+                // one (it replays every credit, then sets the balances): saturate, the snapshot's
+                // balance_set records follow.
+                std::int64_t& have = balances[e.credit_balance];
+                const std::int64_t most = std::numeric_limits<std::int64_t>::max();
+                have = have > most - e.credit_amount ? most : have + e.credit_amount;
+            }
+            history_item h;
+            h.kind = history_kind::consumed;
+            h.time_ms = r.time_ms;
+            h.entry = position;
+            h.expires_time_ms = e.expires_time_ms;
+            h.balance = e.credit_balance;
+            h.amount = e.credit_amount;
+            history.push_back(std::move(h));
+            if (r.delivered) {
+                history_item d;
+                d.kind = history_kind::delivered;
+                d.time_ms = r.time_ms;
+                d.entry = position;
+                history.push_back(std::move(d));
+                ++snapshot_records;
+            }
+            ++snapshot_records;
+            clock(e.purchase_time_ms);
+            clock(r.store_time_ms);
+            return {};
+        }
+        case record_type::deliver: {
+            const std::uint32_t position = index.find(entries, r.entry.key.store, r.entry.key.id);
+            if (position == entry_index::npos) return "delivery of " + r.entry.key.to_string() + ", which was never consumed";
+            ledger_entry& e = entries[position];
+            if (e.delivered_time_ms) return {};
+            e.delivered_time_ms = r.time_ms;
+            history_item h;
+            h.kind = history_kind::delivered;
+            h.time_ms = r.time_ms;
+            h.entry = position;
+            h.state = e.state;
+            history.push_back(std::move(h));
+            ++snapshot_records;
+            return {};
+        }
+        case record_type::update: {
+            const std::uint32_t position = index.find(entries, r.entry.key.store, r.entry.key.id);
+            if (position == entry_index::npos) return "update of " + r.entry.key.to_string() + ", which was never consumed";
+            ledger_entry& e = entries[position];
+            e.state = r.state;
+            e.expires_time_ms = r.expires_time_ms;
+            history_item h;
+            h.kind = history_kind::state_changed;
+            h.time_ms = r.time_ms;
+            h.entry = position;
+            h.state = r.state;
+            h.expires_time_ms = r.expires_time_ms;
+            history.push_back(std::move(h));
+            ++snapshot_records;
+            clock(r.store_time_ms);
+            return {};
+        }
+        case record_type::spend: {
+            const auto it = balances.find(r.balance);
+            if (it == balances.end() || it->second < r.amount)
+                return "spend of " + std::to_string(r.amount) + " from balance " + r.balance + " takes it below zero";
+            it->second -= r.amount;
+            history_item h;
+            h.kind = history_kind::spent;
+            h.time_ms = r.time_ms;
+            h.balance = r.balance;
+            h.amount = r.amount;
+            history.push_back(std::move(h));
+            return {};
+        }
+        case record_type::balance_set: {
+            balances[r.balance] = r.amount;
+            history_item h;
+            h.kind = history_kind::balance_set;
+            h.time_ms = r.time_ms;
+            h.balance = r.balance;
+            h.amount = r.amount;
+            history.push_back(std::move(h));
+            return {};
+        }
+        case record_type::clock: clock(r.store_time_ms); return {};
+        }
+        return "unknown record type";
+    }
+};
+
+/// The header of a new ledger.
+inline result<std::string> make_ledger_header(ledger_state& s) {
+    namespace f = ledger_format;
+    auto id = f::random_ledger_id();
+    if (!id) return std::move(id).error();
+    unsigned char h[f::header_size] = {};
+    std::memcpy(h, f::magic, sizeof f::magic);
+    f::put_u16(h + 8, f::version);
+    f::put_u16(h + 10, s.keyed ? f::flag_keyed : 0);
+    std::memcpy(h + 16, id->data(), id->size());
+    s.chain = {};
+    if (s.keyed) {
+        auto mac = s.hmac.compute(h, 32);
+        if (!mac) return std::move(mac).error();
+        s.chain = *mac;
+        std::memcpy(h + 32, mac->data(), f::mac_size);
+    }
+    f::put_u32(h + 64, f::crc32(h, 64));
+    return std::string(reinterpret_cast<const char*>(h), sizeof h);
+}
+
+/// Frames `payload` as the next record of the chain; `next_chain` receives its MAC.
+inline result<std::string> frame_record(ledger_state& s, ledger_format::record_type type, const std::string& payload,
+                                        ledger_format::mac_value& next_chain) {
+    namespace f = ledger_format;
+    unsigned char h[f::frame_size] = {};
+    f::put_u32(h, static_cast<std::uint32_t>(payload.size()));
+    h[4] = static_cast<unsigned char>(type);
+    f::put_u32(h + 8, f::crc32(h, 8));
+    std::string out(reinterpret_cast<const char*>(h), sizeof h);
+    out += payload;
+    unsigned char crc[4];
+    const auto* p = reinterpret_cast<const unsigned char*>(payload.data());
+    f::put_u32(crc, f::crc32(p, payload.size()));
+    out.append(reinterpret_cast<const char*>(crc), 4);
+    next_chain = s.chain;
+    if (s.keyed) {
+        auto mac = s.hmac.compute(s.chain.data(), s.chain.size(), h, sizeof h, p, payload.size());
+        if (!mac) return std::move(mac).error();
+        next_chain = *mac;
+        out.append(reinterpret_cast<const char*>(mac->data()), mac->size());
+    }
+    return out;
+}
+
+/// How a replay ended.
+struct replay_outcome {
+    std::uint64_t valid_end = 0; ///< bytes of complete, verified records (header included)
+    bool fresh = false;          ///< empty, or a header cut short while the file was created
+};
+
+inline error_info corrupted_at(ledger_state& s, std::uint64_t offset, const std::string& what) {
+    s.damage_offset = offset;
+    return make_error(errc::ledger_corrupted, "ledger corrupted at offset " + std::to_string(offset) + ": " + what);
+}
+
+/// Verifies the header and replays every record of `data` into `s` (whose `keyed` and `hmac`
+/// must be set up). A torn tail ends the replay (`valid_end` < size); anything else that is
+/// wrong is `ledger_corrupted` with its offset.
+inline result<replay_outcome> replay_ledger(ledger_state& s, const unsigned char* data, std::size_t size) {
+    namespace f = ledger_format;
+    replay_outcome out;
+    if (size < f::header_size) {
+        const std::size_t n = std::min(size, sizeof f::magic);
+        if (n == 0 || std::memcmp(data, f::magic, n) == 0) return out.fresh = true, out;
+        return corrupted_at(s, 0, "not an iap_embedded ledger (too short, no ledger magic)");
+    }
+    if (std::memcmp(data, f::magic, sizeof f::magic) != 0)
+        return corrupted_at(s, 0, "not an iap_embedded ledger (bad magic)");
+    if (f::crc32(data, 64) != f::get_u32(data + 64)) return corrupted_at(s, 0, "header checksum mismatch");
+    const std::uint16_t version = f::get_u16(data + 8);
+    if (version != f::version) return corrupted_at(s, 8, "unsupported ledger format version " + std::to_string(version));
+    const std::uint16_t flags = f::get_u16(data + 10);
+    if ((flags & ~f::flag_keyed) != 0 || f::get_u32(data + 12) != 0) return corrupted_at(s, 10, "unknown header flags");
+    const bool file_keyed = (flags & f::flag_keyed) != 0;
+    if (file_keyed && !s.keyed) return corrupted_at(s, 10, "the ledger is protected by an HMAC key and none was given");
+    if (!file_keyed && s.keyed)
+        return corrupted_at(s, 10, "a key was given but the ledger has no HMAC chain (created without a key, or stripped)");
+    s.chain = {};
+    if (s.keyed) {
+        auto mac = s.hmac.compute(data, 32);
+        if (!mac) return std::move(mac).error();
+        if (!f::same_mac(mac->data(), data + 32)) return corrupted_at(s, 32, "header HMAC does not verify (wrong key, or the header was edited)");
+        s.chain = *mac;
+    }
+    std::uint64_t pos = f::header_size;
+    s.records = 0;
+    s.index.reserve(size / 160); // about one purchase per 150..300 bytes: few rehashes on the way
+    s.history.reserve(size / 160);
+    const std::size_t trailer = f::crc_size + (s.keyed ? f::mac_size : 0);
+    const auto zero_from = [&](std::uint64_t from) {
+        return std::all_of(data + from, data + size, [](unsigned char c) { return c == 0; });
+    };
+    while (pos < size) {
+        const std::uint64_t remain = size - pos;
+        if (remain < f::frame_size) break; // torn tail
+        const unsigned char* h = data + pos;
+        if (f::crc32(h, 8) != f::get_u32(h + 8)) {
+            if (zero_from(pos)) break; // space the file system allocated but never wrote: torn
+            return corrupted_at(s, pos, "record header checksum mismatch");
+        }
+        const std::uint32_t length = f::get_u32(h);
+        if (h[5] != 0 || h[6] != 0 || h[7] != 0 || length > f::max_payload)
+            return corrupted_at(s, pos, "record header is invalid");
+        const std::uint64_t total = f::frame_size + std::uint64_t{length} + trailer;
+        if (remain < total) break; // torn tail
+        const unsigned char* payload = h + f::frame_size;
+        if (f::crc32(payload, length) != f::get_u32(payload + length)) return corrupted_at(s, pos, "record checksum mismatch");
+        f::mac_value mac = s.chain;
+        if (s.keyed) {
+            auto computed = s.hmac.compute(s.chain.data(), s.chain.size(), h, f::frame_size, payload, length);
+            if (!computed) return std::move(computed).error();
+            if (!f::same_mac(computed->data(), payload + length + f::crc_size))
+                return corrupted_at(s, pos, "record HMAC does not verify (edited, reordered, removed or foreign record)");
+            mac = *computed;
+        }
+        ledger_record r;
+        if (auto bad = decode_record(h[4], payload, length, r); !bad.empty()) return corrupted_at(s, pos, bad);
+        if (auto bad = s.apply(std::move(r)); !bad.empty()) return corrupted_at(s, pos, bad);
+        s.chain = mac;
+        ++s.records;
+        pos += total;
+    }
+    out.valid_end = pos;
+    return out;
+}
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_LEDGER_STATE_HPP
+// ---- end iap_embedded/detail/ledger_state.hpp ----
+
+#include <chrono>
+#include <cstdio>
+#include <utility>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+inline std::int64_t wall_clock_ms() noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+/// "2026-03-01T10:00:00.000Z" for a time in ms (proleptic Gregorian, UTC).
+inline std::string format_time_ms(std::int64_t ms) {
+    std::int64_t secs = ms / 1000, rem = ms % 1000;
+    if (rem < 0) rem += 1000, --secs;
+    std::int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) sod += 86400, --days;
+    // Howard Hinnant's civil_from_days.
+    const std::int64_t z = days + 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const std::int64_t doe = z - era * 146097;
+    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const std::int64_t mp = (5 * doy + 2) / 153;
+    const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    const std::int64_t y = yoe + era * 400 + (m <= 2);
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
+                  static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(sod / 3600),
+                  static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60), static_cast<long long>(rem));
+    return buf;
+}
+
+inline std::string compact_temp_path(const std::string& path) { return path + ".compact-tmp"; }
+
+inline error_info broken_ledger(const ledger_state& s) {
+    return make_error(errc::io_error, "the ledger cannot be written after a failed write that could not be undone (" +
+                                          s.broken + "); close and reopen it");
+}
+
+/// Writes one record at the end of the journal and, at full durability, flushes it. On failure
+/// the file is cut back to its previous end; if even that fails, the ledger refuses further writes.
+inline result<void> append_record(ledger_state& s, const ledger_record& r) {
+    if (!s.broken.empty()) return broken_ledger(s);
+    ledger_format::mac_value next{};
+    auto framed = frame_record(s, r.type, encode_record(r), next);
+    if (!framed) return std::move(framed).error();
+    result<void> done = s.files->write_at(s.file, s.end, framed->data(), framed->size());
+    if (done && s.options.level == durability::full) done = s.files->sync(s.file);
+    if (!done) {
+        if (auto undone = s.files->truncate(s.file, s.end); !undone) s.broken = undone.message();
+        return done;
+    }
+    s.end += framed->size();
+    s.chain = next;
+    ++s.records;
+    return {};
+}
+
+/// The snapshot of `s`: a new header and the records that rebuild its state.
+inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
+    using ledger_format::record_type;
+    auto bytes = make_ledger_header(s);
+    if (!bytes) return bytes;
+    const auto add = [&](const ledger_record& r) -> result<void> {
+        ledger_format::mac_value next{};
+        auto framed = frame_record(s, r.type, encode_record(r), next);
+        if (!framed) return std::move(framed).error();
+        *bytes += *framed;
+        s.chain = next;
+        return {};
+    };
+    for (const history_item& h : s.history) {
+        ledger_record r;
+        r.time_ms = h.time_ms;
+        if (h.kind == history_kind::consumed) {
+            r.type = record_type::consume;
+            r.entry = s.entries[h.entry];
+            r.entry.expires_time_ms = h.expires_time_ms;
+        } else if (h.kind == history_kind::delivered) {
+            r.type = record_type::deliver;
+            r.entry.key = s.entries[h.entry].key;
+        } else if (h.kind == history_kind::state_changed) {
+            r.type = record_type::update;
+            r.entry.key = s.entries[h.entry].key;
+            r.state = h.state;
+            r.expires_time_ms = h.expires_time_ms;
+        } else {
+            continue;
+        }
+        if (auto added = add(r); !added) return std::move(added).error();
+    }
+    for (const auto& b : s.balances) {
+        ledger_record r;
+        r.type = record_type::balance_set;
+        r.balance = b.first;
+        r.amount = b.second;
+        r.time_ms = now;
+        if (auto added = add(r); !added) return std::move(added).error();
+    }
+    if (s.trusted_time_ms != 0) {
+        ledger_record r;
+        r.type = record_type::clock;
+        r.store_time_ms = s.trusted_time_ms;
+        r.time_ms = now;
+        if (auto added = add(r); !added) return std::move(added).error();
+    }
+    return bytes;
+}
+
+inline result<void> compact_locked(ledger_state& s) {
+    if (!s.broken.empty()) return broken_ledger(s);
+    const ledger_format::mac_value saved_chain = s.chain;
+    auto bytes = snapshot_bytes(s, wall_clock_ms());
+    if (!bytes) {
+        s.chain = saved_chain;
+        return std::move(bytes).error();
+    }
+    // Rebuild the state from the snapshot itself, so memory always equals what a reopen will see.
+    auto fresh = std::make_unique<ledger_state>();
+    fresh->keyed = s.keyed;
+    if (s.keyed) {
+        if (auto keyed = fresh->hmac.set_key(s.options.hmac_key); !keyed) return std::move(keyed).error();
+    }
+    const auto* data = reinterpret_cast<const unsigned char*>(bytes->data());
+    auto replayed = replay_ledger(*fresh, data, bytes->size());
+    if (!replayed || replayed->valid_end != bytes->size()) {
+        s.chain = saved_chain;
+        return make_error(errc::internal_error, "the ledger snapshot does not replay: " + replayed.message());
+    }
+
+    const std::string temp = compact_temp_path(s.path);
+    auto opened = s.files->open(temp, true);
+    if (!opened) return s.chain = saved_chain, std::move(opened).error();
+    const native_file f = *opened;
+    result<void> step = s.files->lock(f);
+    if (step) step = s.files->truncate(f, 0);
+    if (step) step = s.files->write_at(f, 0, bytes->data(), bytes->size());
+    if (step) step = s.files->sync(f);
+    if (step) step = s.files->rename(temp, s.path);
+    if (!step) {
+        s.files->close(f);
+        (void)s.files->remove(temp);
+        s.chain = saved_chain;
+        return step;
+    }
+    s.files->close(s.file);
+    s.file = f;
+    s.end = bytes->size();
+    s.records = fresh->records;
+    s.chain = fresh->chain;
+    s.index = std::move(fresh->index);
+    s.entries = std::move(fresh->entries);
+    s.balances = std::move(fresh->balances);
+    s.history = std::move(fresh->history);
+    s.trusted_time_ms = fresh->trusted_time_ms;
+    s.snapshot_records = fresh->snapshot_records;
+    // The new file is in use either way; this only makes the rename itself survive power loss.
+    return s.files->sync_directory_of(s.path);
+}
+
+/// Compacts once the journal holds more droppable records than both the configured slack and the
+/// snapshot's own size, so the cost of rewriting stays proportional to the records appended. A
+/// failure here does not undo the record just made durable, so it is not reported to its caller.
+inline void maybe_compact(ledger_state& s) {
+    const std::uint64_t slack = s.options.compact_slack_records;
+    if (slack == 0) return;
+    const std::uint64_t live = s.snapshot_records + s.balances.size() + 1;
+    if (s.records > live + std::max(slack, live)) (void)compact_locked(s);
+}
+
+struct open_file {
+    std::unique_ptr<ledger_state> state;
+    std::string bytes;
+};
+
+/// Opens and locks `path`, and reads it whole.
+inline result<open_file> open_and_read(const std::string& path, const ledger_options& options) {
+    open_file out;
+    out.state = std::make_unique<ledger_state>();
+    ledger_state& s = *out.state;
+    s.files = options.files != nullptr ? options.files : &default_file_system();
+    s.path = path;
+    s.options = options;
+    s.keyed = !options.hmac_key.empty();
+    if (s.keyed) {
+        if (auto keyed = s.hmac.set_key(options.hmac_key); !keyed) return std::move(keyed).error();
+    }
+    // A lock taken on a file that a compaction renamed away meanwhile protects nothing: retry.
+    for (int attempt = 0;; ++attempt) {
+        auto f = s.files->open(path, options.create);
+        if (!f) return std::move(f).error();
+        s.file = *f;
+        if (auto locked = s.files->lock(s.file); !locked) return std::move(locked).error();
+        auto current = s.files->is_current(s.file, path);
+        if (!current) return std::move(current).error();
+        if (*current) break;
+        s.files->close(s.file);
+        s.file = -1;
+        if (attempt == 8) return make_error(errc::ledger_locked, "the ledger keeps being replaced by another process");
+    }
+    if (auto removed = s.files->remove(compact_temp_path(path)); !removed) return std::move(removed).error();
+    auto size = s.files->size(s.file);
+    if (!size) return std::move(size).error();
+    if (*size > std::uint64_t{std::numeric_limits<std::size_t>::max()} / 2)
+        return make_error(errc::ledger_corrupted, "ledger corrupted at offset 0: the file is too large to be a ledger");
+    out.bytes.resize(static_cast<std::size_t>(*size));
+    auto got = s.files->read_at(s.file, 0, &out.bytes[0], out.bytes.size());
+    if (!got) return std::move(got).error();
+    out.bytes.resize(*got);
+    return out;
+}
+
+} // namespace detail
+
+IAP_EMBEDDED_DECL result<purchase_key> purchase_key::of(const purchase& p) {
+    purchase_key k;
+    k.store = p.store;
+    switch (p.store) {
+    case store_kind::google_play: k.id = p.purchase_token; break;
+    case store_kind::one_store: k.id = !p.purchase_id.empty() ? p.purchase_id : p.purchase_token; break;
+    case store_kind::app_store: k.id = p.transaction_id; break;
+    }
+    if (k.id.empty())
+        return make_error(errc::malformed_input, "the " + std::string(iap_embedded::to_string(p.store)) +
+                                                     " purchase has no unique id to key it by");
+    return k;
+}
+
+IAP_EMBEDDED_DECL result<purchase_key> purchase_key::parse(std::string_view text) {
+    const auto colon = text.find(':');
+    if (colon == std::string_view::npos || colon + 1 == text.size())
+        return make_error(errc::malformed_input, "a purchase key is STORE:ID, not '" + std::string(text) + "'");
+    std::string store(text.substr(0, colon));
+    for (char& c : store)
+        if (c == '-') c = '_';
+    purchase_key k;
+    if (store == "google_play") k.store = store_kind::google_play;
+    else if (store == "one_store") k.store = store_kind::one_store;
+    else if (store == "app_store") k.store = store_kind::app_store;
+    else return make_error(errc::malformed_input, "unknown store '" + store + "' in purchase key");
+    k.id = std::string(text.substr(colon + 1));
+    return k;
+}
+
+IAP_EMBEDDED_DECL ledger::ledger(std::unique_ptr<detail::ledger_state> state) noexcept : state_(std::move(state)) {}
+IAP_EMBEDDED_DECL ledger::ledger(ledger&&) noexcept = default;
+IAP_EMBEDDED_DECL ledger& ledger::operator=(ledger&&) noexcept = default;
+IAP_EMBEDDED_DECL ledger::~ledger() = default;
+
+IAP_EMBEDDED_DECL result<ledger> ledger::open(const std::string& path, ledger_options options) {
+    auto opened = detail::open_and_read(path, options);
+    if (!opened) return std::move(opened).error();
+    detail::ledger_state& s = *opened->state;
+    const auto* data = reinterpret_cast<const unsigned char*>(opened->bytes.data());
+    auto replayed = detail::replay_ledger(s, data, opened->bytes.size());
+    if (!replayed) return std::move(replayed).error();
+    if (replayed->fresh) {
+        auto header = detail::make_ledger_header(s);
+        if (!header) return std::move(header).error();
+        // A header cut short while the file was created is rewritten whole.
+        result<void> step = opened->bytes.empty() ? result<void>() : s.files->truncate(s.file, 0);
+        if (step) step = s.files->write_at(s.file, 0, header->data(), header->size());
+        if (step) step = s.files->sync(s.file);
+        if (step) step = s.files->sync_directory_of(path);
+        if (!step) return step.error();
+        s.end = header->size();
+        return ledger(std::move(opened->state));
+    }
+    s.end = replayed->valid_end;
+    if (s.end < opened->bytes.size()) {
+        // A torn tail: a record the crash cut short was never acknowledged.
+        s.recovered = opened->bytes.size() - s.end;
+        result<void> step = s.files->truncate(s.file, s.end);
+        if (step) step = s.files->sync(s.file);
+        if (!step) return step.error();
+    }
+    return ledger(std::move(opened->state));
+}
+
+IAP_EMBEDDED_DECL result<std::uint64_t> ledger::repair(const std::string& path, ledger_options options) {
+    options.create = false;
+    auto opened = detail::open_and_read(path, options);
+    if (!opened) return std::move(opened).error();
+    detail::ledger_state& s = *opened->state;
+    const auto* data = reinterpret_cast<const unsigned char*>(opened->bytes.data());
+    auto replayed = detail::replay_ledger(s, data, opened->bytes.size());
+    std::uint64_t keep = 0;
+    if (replayed) {
+        if (replayed->fresh) return std::uint64_t{0};
+        keep = replayed->valid_end;
+    } else {
+        if (replayed.error_code() != errc::ledger_corrupted || s.damage_offset < detail::ledger_format::header_size)
+            return std::move(replayed).error();
+        keep = s.damage_offset;
+    }
+    if (keep >= opened->bytes.size()) return std::uint64_t{0};
+    result<void> step = s.files->truncate(s.file, keep);
+    if (step) step = s.files->sync(s.file);
+    if (!step) return step.error();
+    return opened->bytes.size() - keep;
+}
+
+IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const consume_options& options) {
+    auto key = purchase_key::of(p);
+    if (!key) return std::move(key).error();
+    if (p.state != purchase_state::purchased)
+        return make_error(errc::malformed_input, "purchase " + key->to_string() + " is " +
+                                                     std::string(to_string(p.state)) + "; only purchased ones can be consumed");
+    if (options.credit_amount < 0 || options.credit_balance.empty() != (options.credit_amount == 0))
+        return make_error(errc::malformed_input, "a credit needs both a balance name and a positive amount");
+
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::consume;
+    ledger_entry& e = r.entry;
+    e.key = std::move(*key);
+    e.product_id = p.product_id;
+    e.order_id = p.order_id;
+    e.quantity = p.quantity;
+    e.purchase_time_ms = p.purchase_time_ms;
+    e.expires_time_ms = p.expires_time_ms ? p.expires_time_ms : options.expires_time_ms;
+    e.kind = options.kind;
+    if (e.kind == product_kind::automatic)
+        e.kind = e.expires_time_ms ? product_kind::subscription
+                 : !options.credit_balance.empty() ? product_kind::consumable
+                                                   : product_kind::non_consumable;
+    e.credit_balance = options.credit_balance;
+    e.credit_amount = options.credit_amount;
+    r.store_time_ms = options.store_time_ms;
+    r.delivered = options.delivered;
+
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    if (const ledger_entry* before = s.find(e.key))
+        return make_error(errc::already_consumed, "purchase " + e.key.to_string() + " was already consumed at " +
+                                                      detail::format_time_ms(before->consumed_time_ms) + " (" +
+                                                      std::to_string(before->consumed_time_ms) + " ms)");
+    r.time_ms = detail::wall_clock_ms();
+    e.consumed_time_ms = r.time_ms;
+    if (r.delivered) e.delivered_time_ms = r.time_ms;
+    if (!e.credit_balance.empty()) {
+        const auto it = s.balances.find(e.credit_balance);
+        if (it != s.balances.end() && it->second > std::numeric_limits<std::int64_t>::max() - e.credit_amount)
+            return make_error(errc::malformed_input, "the credit would overflow balance " + e.credit_balance);
+    }
+    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
+    const purchase_key consumed = r.entry.key;
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return *s.find(consumed);
+}
+
+IAP_EMBEDDED_DECL result<void> ledger::mark_delivered(const purchase_key& key) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const ledger_entry* e = s.find(key);
+    if (e == nullptr) return make_error(errc::malformed_input, "purchase " + key.to_string() + " was never consumed");
+    if (e->delivered_time_ms) return {};
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::deliver;
+    r.entry.key = key;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return appended;
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return {};
+}
+
+IAP_EMBEDDED_DECL result<std::int64_t> ledger::spend(std::string_view balance, std::int64_t amount) {
+    if (balance.empty() || amount <= 0)
+        return make_error(errc::malformed_input, "spend needs a balance name and a positive amount");
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const auto it = s.balances.find(std::string(balance));
+    const std::int64_t have = it == s.balances.end() ? 0 : it->second;
+    if (have < amount)
+        return make_error(errc::insufficient_balance, "balance " + std::string(balance) + " is " + std::to_string(have) +
+                                                          ", less than " + std::to_string(amount));
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::spend;
+    r.balance = std::string(balance);
+    r.amount = amount;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
+    const std::string name = r.balance;
+    (void)s.apply(std::move(r));
+    const std::int64_t now = s.balances[name];
+    detail::maybe_compact(s);
+    return now;
+}
+
+IAP_EMBEDDED_DECL result<ledger_entry> ledger::record_update(const purchase& later, std::int64_t store_time_ms) {
+    auto key = purchase_key::of(later);
+    if (!key) return std::move(key).error();
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const ledger_entry* e = s.find(*key);
+    if (e == nullptr) return make_error(errc::malformed_input, "purchase " + key->to_string() + " was never consumed");
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::update;
+    r.entry.key = *key;
+    r.state = later.state;
+    r.expires_time_ms = later.expires_time_ms ? later.expires_time_ms : e->expires_time_ms;
+    r.store_time_ms = store_time_ms;
+    if (r.state == e->state && r.expires_time_ms == e->expires_time_ms && store_time_ms <= s.trusted_time_ms) return *e;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return *s.find(*key);
+}
+
+IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    if (time_ms <= s.trusted_time_ms) return {};
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::clock;
+    r.store_time_ms = time_ms;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return appended;
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return {};
+}
+
+IAP_EMBEDDED_DECL std::int64_t ledger::trusted_time_ms() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->trusted_time_ms;
+}
+
+IAP_EMBEDDED_DECL std::vector<ledger_entry> ledger::undelivered() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::vector<ledger_entry> out;
+    for (const auto& e : state_->entries)
+        if (!e.delivered_time_ms) out.push_back(e);
+    return out;
+}
+
+IAP_EMBEDDED_DECL std::vector<ledger_entry> ledger::entitlements(std::int64_t at_ms) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const std::int64_t now = std::max(at_ms, state_->trusted_time_ms);
+    std::vector<ledger_entry> out;
+    for (const auto& e : state_->entries) {
+        if (e.state != purchase_state::purchased) continue;
+        if (e.kind == product_kind::non_consumable ||
+            (e.kind == product_kind::subscription && (!e.expires_time_ms || *e.expires_time_ms > now)))
+            out.push_back(e);
+    }
+    return out;
+}
+
+IAP_EMBEDDED_DECL std::optional<ledger_entry> ledger::find(const purchase_key& key) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const ledger_entry* e = state_->find(key);
+    if (e == nullptr) return std::nullopt;
+    return *e;
+}
+
+IAP_EMBEDDED_DECL std::int64_t ledger::balance(std::string_view name) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const auto it = state_->balances.find(std::string(name));
+    return it == state_->balances.end() ? 0 : it->second;
+}
+
+IAP_EMBEDDED_DECL std::map<std::string, std::int64_t> ledger::balances() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->balances;
+}
+
+IAP_EMBEDDED_DECL std::vector<history_event> ledger::history(const history_filter& filter) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::vector<history_event> out;
+    const auto& s = *state_;
+    for (const auto& h : s.history) {
+        if (h.time_ms < filter.from_ms || h.time_ms > filter.to_ms) continue;
+        const ledger_entry* e = h.entry == detail::history_item::no_entry ? nullptr : &s.entries[h.entry];
+        if (filter.store && (e == nullptr || e->key.store != *filter.store)) continue;
+        if (!filter.product_id.empty() && (e == nullptr || e->product_id != filter.product_id)) continue;
+        out.push_back(s.event(h));
+    }
+    return out;
+}
+
+namespace detail {
+inline void append_json_string(std::string& out, const std::string& s) {
+    out += '"';
+    for (const char c : s) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += c;
+        } else if (static_cast<unsigned char>(c) < 0x20) {
+            char buf[8];
+            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+            out += buf;
+        } else {
+            out += c;
+        }
+    }
+    out += '"';
+}
+} // namespace detail
+
+IAP_EMBEDDED_DECL std::string ledger::history_json(const history_filter& filter) const {
+    const auto events = history(filter);
+    std::string out = "[";
+    for (std::size_t i = 0; i < events.size(); ++i) {
+        const history_event& h = events[i];
+        out += i == 0 ? "\n  {" : ",\n  {";
+        out += "\"kind\": ";
+        detail::append_json_string(out, std::string(to_string(h.kind)));
+        out += ", \"time_ms\": " + std::to_string(h.time_ms);
+        if (h.key) {
+            out += ", \"store\": ";
+            detail::append_json_string(out, std::string(to_string(h.key->store)));
+            out += ", \"key\": ";
+            detail::append_json_string(out, h.key->to_string());
+            out += ", \"product_id\": ";
+            detail::append_json_string(out, h.product_id);
+            out += ", \"state\": ";
+            detail::append_json_string(out, std::string(to_string(h.state)));
+        }
+        if (h.expires_time_ms) out += ", \"expires_time_ms\": " + std::to_string(*h.expires_time_ms);
+        if (!h.balance.empty()) {
+            out += ", \"balance\": ";
+            detail::append_json_string(out, h.balance);
+            out += ", \"amount\": " + std::to_string(h.amount);
+        }
+        out += "}";
+    }
+    out += events.empty() ? "]" : "\n]";
+    return out;
+}
+
+IAP_EMBEDDED_DECL result<void> ledger::compact() {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return detail::compact_locked(*state_);
+}
+
+IAP_EMBEDDED_DECL std::uint64_t ledger::record_count() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->records;
+}
+
+IAP_EMBEDDED_DECL std::uint64_t ledger::file_size() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->end;
+}
+
+IAP_EMBEDDED_DECL std::uint64_t ledger::recovered_bytes() const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    return state_->recovered;
+}
+
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_IMPL_LEDGER_IPP
+// ---- end iap_embedded/impl/ledger.ipp ----
+
+#endif // IAP_EMBEDDED_LEDGER_HPP
+// ---- end iap_embedded/ledger.hpp ----
 
 #endif // IAP_EMBEDDED_IAP_EMBEDDED_HPP
 // ---- end iap_embedded/iap_embedded.hpp ----

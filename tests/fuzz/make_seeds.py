@@ -9,12 +9,111 @@ into its own directory, and the seeds land in OUTPUT_DIR/seeds_<target>/ (one di
 target, recreated on every run). Hand-written seeds live in tests/fuzz/corpus/<target>/.
 """
 import base64
+import hmac
 import json
 import os
 import shutil
+import struct
 import sys
+import zlib
 
-TARGETS = ("fuzz_base64", "fuzz_public_key", "fuzz_purchase_json")
+TARGETS = ("fuzz_base64", "fuzz_public_key", "fuzz_purchase_json", "fuzz_asn1", "fuzz_cms",
+           "fuzz_receipt_payload", "fuzz_jws", "fuzz_x509_chain", "fuzz_ledger")
+
+APPLE_RECEIPTS = (
+    "tpinappreceipt/receipt-production",
+    "tpinappreceipt/receipt-sandbox-g5",
+    "tpinappreceipt/receipt-sandbox-legacy",
+    "tpinappreceipt/receipt-xcode",
+    "tpinappreceipt/receipt-xcode-with-purchases",
+    "app-store-server-library/xcode-app-receipt-empty",
+)
+
+
+def tlv(data, pos):
+    """(tag, content_start, content_end, element_end) of the BER element at pos."""
+    tag, first = data[pos], data[pos + 1]
+    pos += 2
+    if first == 0x80:
+        end, depth = pos, 1
+        while depth:
+            if data[end] == 0 and data[end + 1] == 0:
+                depth -= 1
+                end += 2
+                continue
+            _, start, stop, after = tlv(data, end)
+            end = after
+        return tag, pos, end - 2, end
+    if first & 0x80:
+        count = first & 0x7F
+        length = int.from_bytes(data[pos:pos + count], "big")
+        pos += count
+    else:
+        length = first
+    return tag, pos, pos + length, pos + length
+
+
+def children(data, start, stop):
+    while start < stop:
+        element = tlv(data, start)
+        yield element
+        start = element[3]
+
+
+def receipt_payload(der):
+    """The eContent octets of a receipt's SignedData (constructed segments joined)."""
+    _, start, stop, _ = tlv(der, 0)                           # ContentInfo
+    items = list(children(der, start, stop))
+    _, start, stop, _ = items[1]                              # [0]
+    _, start, stop, _ = tlv(der, start)                       # SignedData
+    _, start, stop, _ = list(children(der, start, stop))[2]   # EncapsulatedContentInfo
+    _, start, stop, _ = list(children(der, start, stop))[1]   # [0]
+    tag, start, stop, _ = tlv(der, start)                     # OCTET STRING
+    if tag == 0x04:
+        return der[start:stop]
+    return b"".join(der[s:e] for _, s, e, _ in children(der, start, stop))
+
+
+def ledger_seed(keyed, records):
+    """A consume ledger file (include/iap_embedded/detail/ledger_format.hpp) as fuzz_ledger.cpp
+    reads it: a mode byte (1: keyed with "fuzz ledger key"), then the file."""
+    key = b"fuzz ledger key"
+    head = b"IAPLEDGR" + struct.pack("<HHI", 1, 1 if keyed else 0, 0) + bytes(range(16))
+    chain = hmac.new(key, head, "sha256").digest() if keyed else bytes(32)
+    head += chain
+    out = head + struct.pack("<I", zlib.crc32(head))
+    for record_type, payload in records:
+        frame = struct.pack("<IB3x", len(payload), record_type)
+        frame += struct.pack("<I", zlib.crc32(frame))
+        out += frame + payload + struct.pack("<I", zlib.crc32(payload))
+        if keyed:
+            chain = hmac.new(key, chain + frame + payload, "sha256").digest()
+            out += chain
+    return bytes([1 if keyed else 0]) + out
+
+
+def ledger_records(purchase):
+    """Every record type, around a real Google Play purchase and an App Store subscription."""
+    def text(s):
+        s = s.encode()
+        return struct.pack("<I", len(s)) + s
+
+    def i64(v):
+        return struct.pack("<q", v)
+
+    token, product, order = purchase["purchaseToken"], purchase["productId"], purchase["orderId"]
+    when = int(purchase["purchaseTime"])
+    return [
+        (1, b"\x01" + text(token) + text(product) + text(order) + b"\x01" + i64(1) + i64(when) + b"\x00" + i64(0)
+         + i64(when + 5) + text("gems") + i64(100) + b"\x01" + i64(0)),
+        (4, text("gems") + i64(30) + i64(when + 6)),
+        (1, b"\x03" + text("2000000123") + text("pro_monthly") + text("") + b"\x03" + i64(1) + i64(when)
+         + b"\x01" + i64(when + 2592000000) + i64(when + 7) + text("") + i64(0) + b"\x00" + i64(when + 1)),
+        (2, b"\x03" + text("2000000123") + i64(when + 8)),
+        (3, b"\x03" + text("2000000123") + b"\x03" + b"\x01" + i64(when + 2592000000) + i64(when + 9) + i64(when + 9)),
+        (5, i64(when + 10) + i64(when + 10)),
+        (6, text("gems") + i64(70) + i64(when + 11)),
+    ]
 
 
 def main(testdata, out):
@@ -72,6 +171,71 @@ def main(testdata, out):
     jws = read("apple_jws/app-store-server-library/xcode/xcode-signed-transaction").strip().split(b".")
     payload = jws[1] + b"=" * (-len(jws[1]) % 4)
     seeds["fuzz_purchase_json"]["apple_xcode_transaction.json"] = base64.urlsafe_b64decode(payload)
+
+    # Apple app receipts (base64 text): DER for the ASN.1 and CMS readers, the signed content for
+    # the payload parser, and a truncated copy of each.
+    for name in APPLE_RECEIPTS:
+        der = base64.b64decode(read("apple_receipts/" + name))
+        short = name.split("/")[1]
+        payload = receipt_payload(der)
+        seeds["fuzz_asn1"][short + ".der"] = der
+        seeds["fuzz_cms"][short + ".der"] = der
+        seeds["fuzz_cms"][short + "_truncated.der"] = der[: len(der) // 2]
+        seeds["fuzz_receipt_payload"][short + "_payload.der"] = payload
+        seeds["fuzz_asn1"][short + "_payload.der"] = payload
+    seeds["fuzz_cms"]["legacy_transaction"] = read(
+        "apple_jws/app-store-server-library/mock_signed_data/legacyTransaction")
+
+    # StoreKit 2: every JWS of Apple's server library tests, whole and as decoded payloads.
+    jws_dir = "apple_jws/app-store-server-library/"
+    for name in ("mock_signed_data/transactionInfo", "mock_signed_data/wrongBundleId",
+                 "mock_signed_data/missingX5CHeaderClaim", "xcode/xcode-signed-transaction",
+                 "xcode/xcode-signed-renewal-info", "xcode/xcode-signed-app-transaction"):
+        token = read(jws_dir + name).strip()
+        short = name.split("/")[1]
+        seeds["fuzz_jws"][short + ".jws"] = token
+        body = token.split(b".")[1]
+        seeds["fuzz_jws"][short + "_payload.json"] = base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4))
+
+    # Certificate chains (fuzz_x509_chain.cpp: a flags byte, then 2-byte-length-prefixed DER,
+    # leaf first): Apple's real chains and the upstream chain test cases.
+    def chain(flags, *certificates):
+        return bytes([flags]) + b"".join(len(c).to_bytes(2, "big") + c for c in certificates)
+
+    def apple_cert(name):
+        return read("apple_roots/" + name)
+
+    def chain_case(name):
+        return read("apple_jws/app-store-server-library/x509_chain_tests/" + name)
+
+    ecc_leaf = apple_cert("Apple-Prod-ECC-Receipt-Signing-leaf-2025.cer")
+    g6, g3 = apple_cert("AppleWWDRCAG6.cer"), apple_cert("AppleRootCA-G3.cer")
+    seeds["fuzz_x509_chain"]["apple_ecc_chain"] = chain(1, ecc_leaf, g6, g3)
+    seeds["fuzz_x509_chain"]["apple_ecc_chain_x5c"] = chain(3, ecc_leaf, g6, g3)
+    seeds["fuzz_x509_chain"]["apple_rsa_intermediates"] = chain(
+        1, apple_cert("AppleWWDRCAG5.cer"), apple_cert("AppleWWDRCA.cer"), apple_cert("AppleWWDRCAG7.cer"),
+        apple_cert("AppleIncRootCertificate.cer"))
+    seeds["fuzz_x509_chain"]["apple_root_as_leaf"] = chain(4, apple_cert("AppleIncRootCertificate.cer"))
+    seeds["fuzz_x509_chain"]["upstream_chain"] = chain(
+        3, chain_case("leaf_cert.der"), chain_case("intermediate_ca.der"), chain_case("root_ca.der"))
+    seeds["fuzz_x509_chain"]["upstream_invalid_oids"] = chain(
+        1, chain_case("leaf_cert_invalid_oid.der"), chain_case("intermediate_ca_invalid_oid.der"),
+        chain_case("leaf_cert_for_intermediate_ca_invalid_oid.der"))
+    seeds["fuzz_x509_chain"]["storekit_self_signed"] = chain(
+        4, read("apple_receipts/tpinappreceipt/StoreKitTestCertificate.cer"))
+
+    # Consume ledgers holding the go-iap purchase: intact (with and without a key), with a torn
+    # tail, and with a flipped bit in the middle.
+    records = ledger_records(load("google_play/go-iap/signed_data.json"))
+    for keyed in (False, True):
+        name = "keyed" if keyed else "plain"
+        intact = ledger_seed(keyed, records)
+        seeds["fuzz_ledger"]["go_iap_%s.ledger" % name] = intact
+        seeds["fuzz_ledger"]["go_iap_%s_torn.ledger" % name] = intact[:-7]
+        seeds["fuzz_ledger"]["go_iap_%s_flipped.ledger" % name] = (
+            intact[:100] + bytes([intact[100] ^ 4]) + intact[101:])
+        seeds["fuzz_ledger"]["go_iap_%s_header_only.ledger" % name] = ledger_seed(keyed, [])
+    seeds["fuzz_ledger"]["go_iap_plain_fix_checksums.ledger"] = b"\x02" + ledger_seed(False, records)[1:]
 
     for target in TARGETS:
         directory = os.path.join(out, "seeds_" + target)

@@ -9,6 +9,7 @@
 #include "iap_embedded/error.hpp"
 
 #include <mbedtls/bignum.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
@@ -68,7 +69,8 @@ inline result<digest_value> compute_digest(digest_kind kind, const unsigned char
 /// in either part.
 inline bool is_allocation_failure(int rc) noexcept {
     const int magnitude = -rc;
-    return rc == MBEDTLS_ERR_PK_ALLOC_FAILED || (magnitude & 0x7F) == -MBEDTLS_ERR_MPI_ALLOC_FAILED;
+    return rc == MBEDTLS_ERR_PK_ALLOC_FAILED || rc == MBEDTLS_ERR_ECP_ALLOC_FAILED ||
+           (magnitude & 0x7F) == -MBEDTLS_ERR_MPI_ALLOC_FAILED;
 }
 
 /// Owns an `mbedtls_pk_context`. Not copyable or movable (mbedTLS contexts are not relocatable in

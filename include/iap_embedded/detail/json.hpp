@@ -148,6 +148,26 @@ public:
         return static_cast<std::int64_t>(d);
     }
 
+    /// A time in milliseconds since the epoch. Xcode writes fractional milliseconds: they are
+    /// rounded down.
+    std::optional<std::int64_t> milliseconds(const char* key, bool required = false) {
+        const auto* v = present(key, required);
+        if (v == nullptr) return std::nullopt;
+        if (!v->is<double>()) return fail(key, "a number of milliseconds"), std::nullopt;
+        const double d = std::floor(v->get<double>());
+        constexpr double exact_limit = 9007199254740992.0; // 2^53
+        if (!(std::fabs(d) <= exact_limit)) return fail(key, "a time within +-2^53 ms"), std::nullopt;
+        return static_cast<std::int64_t>(d);
+    }
+
+    /// The object member `key`, or nullptr (absent or null; a non-object is a failure).
+    const picojson::object* object(const char* key, bool required = false) {
+        const auto* v = present(key, required);
+        if (v == nullptr) return nullptr;
+        if (!v->is<picojson::object>()) return fail(key, "an object"), nullptr;
+        return &v->get<picojson::object>();
+    }
+
     std::vector<std::string> string_array(const char* key, bool required = false) {
         std::vector<std::string> out;
         const auto* v = present(key, required);

@@ -9,9 +9,11 @@
 
 #include <mbedtls/bignum.h>
 #include <mbedtls/ctr_drbg.h>
+#include <mbedtls/ecp.h>
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
 #include <mbedtls/rsa.h>
+#include <mbedtls/x509_crt.h>
 
 #include <cstddef>
 
@@ -69,6 +71,79 @@ inline std::size_t rsa_modulus_bits(const mbedtls_pk_context* ctx) noexcept {
     return mbedtls_mpi_bitlen(&mbedtls_pk_rsa(*ctx)->MBEDTLS_PRIVATE(N));
 #else
     return mbedtls_mpi_bitlen(&mbedtls_pk_rsa(*ctx)->N);
+#endif
+}
+
+/// X.509 certificate fields that 3.x made private (`MBEDTLS_PRIVATE`): the signature over the TBS
+/// part, its digest and key algorithm, and the basicConstraints values. `tbs`, `raw`,
+/// `issuer_raw`, `subject_raw`, `valid_from`, `valid_to`, `v3_ext` and `pk` are public in both.
+inline const mbedtls_x509_buf& crt_signature(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(sig);
+#else
+    return crt->sig;
+#endif
+}
+inline mbedtls_md_type_t crt_signature_md(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(sig_md);
+#else
+    return crt->sig_md;
+#endif
+}
+inline mbedtls_pk_type_t crt_signature_pk(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(sig_pk);
+#else
+    return crt->sig_pk;
+#endif
+}
+inline bool crt_is_ca(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(ca_istrue) != 0;
+#else
+    return crt->ca_istrue != 0;
+#endif
+}
+/// basicConstraints pathLenConstraint as mbedTLS stores it: 0 when absent, otherwise the
+/// constraint plus one.
+inline int crt_max_pathlen(const mbedtls_x509_crt* crt) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return crt->MBEDTLS_PRIVATE(max_pathlen);
+#else
+    return crt->max_pathlen;
+#endif
+}
+
+/// The calendar fields of an `mbedtls_x509_time` (UTC), as {year, month, day, hour, minute, second}.
+struct x509_calendar_time {
+    int year, mon, day, hour, min, sec;
+};
+inline x509_calendar_time x509_time_fields(const mbedtls_x509_time& t) noexcept {
+    return {t.year, t.mon, t.day, t.hour, t.min, t.sec};
+}
+
+/// The curve of an EC public key. 3.5 added an accessor; before, the group sits in the keypair
+/// (private in 3.x).
+inline mbedtls_ecp_group_id pk_ec_group_id(const mbedtls_pk_context* pk) noexcept {
+#if MBEDTLS_VERSION_NUMBER >= 0x03050000
+    return mbedtls_pk_get_ec_group_id(pk);
+#elif MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_ec(*pk)->MBEDTLS_PRIVATE(grp).id;
+#else
+    return mbedtls_pk_ec(*pk)->grp.id;
+#endif
+}
+
+/// `mbedtls_pk_parse_key` (private keys, PEM needs the terminating NUL in `size`): 3.x added a
+/// random generator for blinding.
+inline int pk_parse_key(mbedtls_pk_context* ctx, const unsigned char* key, std::size_t size,
+                        mbedtls_ctr_drbg_context* drbg) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_parse_key(ctx, key, size, nullptr, 0, mbedtls_ctr_drbg_random, drbg);
+#else
+    (void)drbg;
+    return mbedtls_pk_parse_key(ctx, key, size, nullptr, 0);
 #endif
 }
 

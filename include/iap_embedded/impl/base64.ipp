@@ -112,6 +112,22 @@ IAP_EMBEDDED_DECL result<std::vector<unsigned char>> decode_base64(std::string_v
     return out;
 }
 
+IAP_EMBEDDED_DECL result<std::vector<unsigned char>> decode_base64url(std::string_view encoded) {
+    if (encoded.size() % 4 == 1) return make_error(errc::malformed_input, "not valid base64url: impossible length");
+    std::string standard;
+    standard.reserve(encoded.size() + 2);
+    for (std::size_t i = 0; i < encoded.size(); ++i) {
+        const char c = encoded[i];
+        if (c == '-') standard += '+';
+        else if (c == '_') standard += '/';
+        else if (c == '+' || c == '/' || detail::base64_table.value[static_cast<unsigned char>(c)] < 0)
+            return detail::base64_error("character outside the base64url alphabet", i);
+        else standard += c;
+    }
+    standard.append((4 - standard.size() % 4) % 4, '=');
+    return decode_base64(standard);
+}
+
 IAP_EMBEDDED_DECL std::string encode_base64(const unsigned char* data, std::size_t size) {
     std::string out;
     out.reserve((size + 2) / 3 * 4);

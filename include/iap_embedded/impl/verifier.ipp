@@ -25,9 +25,9 @@ inline result<verification> single_purchase(store_kind store, result<purchase>&&
     return v;
 }
 
-inline error_info not_configured(store_kind store) {
-    return make_error(errc::store_not_configured,
-                      "the verifier has no configuration for " + std::string(to_string(store)) + " receipts");
+inline error_info not_configured(store_kind store, const char* what = nullptr) {
+    return make_error(errc::store_not_configured, "the verifier has no configuration for " +
+                                                      (what ? std::string(what) : std::string(to_string(store)) + " receipts"));
 }
 
 } // namespace detail
@@ -43,11 +43,25 @@ IAP_EMBEDDED_DECL result<void> verifier::add_one_store(std::string_view public_k
     return detail::configure(one_store_, one_store_verifier::create(public_key_base64, std::move(expected_package_name)));
 }
 
+IAP_EMBEDDED_DECL result<void> verifier::add_app_store(app_store_receipt_options options) {
+    const std::size_t device = options.device_identifier.size();
+    if (device != 0 && device != 16 && device != 6)
+        return make_error(errc::malformed_input, "the device identifier has " + std::to_string(device) +
+                                                     " bytes; a UUID has 16 and a MAC address 6");
+    app_store_.emplace(std::move(options));
+    return {};
+}
+
+IAP_EMBEDDED_DECL result<void> verifier::add_app_store_jws(app_store_jws_options options) {
+    app_store_jws_.emplace(std::move(options));
+    return {};
+}
+
 IAP_EMBEDDED_DECL bool verifier::accepts(store_kind store) const noexcept {
     switch (store) {
     case store_kind::google_play: return google_play_.has_value();
     case store_kind::one_store: return one_store_.has_value();
-    case store_kind::app_store: return false;
+    case store_kind::app_store: return app_store_.has_value() || app_store_jws_.has_value();
     }
     return false;
 }
@@ -60,7 +74,27 @@ IAP_EMBEDDED_DECL result<verification> verifier::verify(const receipt& r) const 
     case store_kind::one_store:
         if (!one_store_) return detail::not_configured(r.store);
         return detail::single_purchase(r.store, one_store_->verify(r.data, r.signature));
-    case store_kind::app_store: break;
+    case store_kind::app_store: {
+        if (r.format == receipt_format::jws) {
+            if (!app_store_jws_) return detail::not_configured(r.store, "StoreKit 2 JWS (add_app_store_jws)");
+            auto verified = verify_app_store_jws(r.data, *app_store_jws_);
+            if (!verified) return std::move(verified).error();
+            verification v;
+            v.store = r.store;
+            v.purchases = std::move(verified->purchases);
+            verified->purchases.clear();
+            v.jws = std::move(*verified);
+            return v;
+        }
+        if (!app_store_) return detail::not_configured(r.store, "App Store receipts (add_app_store)");
+        auto verified = verify_app_store_receipt(r.data, *app_store_);
+        if (!verified) return std::move(verified).error();
+        verification v;
+        v.store = r.store;
+        v.purchases = std::move(verified->purchases);
+        v.app_store = static_cast<app_store_receipt_info&&>(std::move(*verified));
+        return v;
+    }
     }
     return detail::not_configured(r.store);
 }
