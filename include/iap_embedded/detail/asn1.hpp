@@ -238,23 +238,6 @@ inline result<element> read_single(const unsigned char* data, std::size_t size, 
     return e;
 }
 
-/// The content of an INTEGER as a signed 64-bit value; `integer` elements that are not minimal
-/// or do not fit are errors.
-inline result<std::int64_t> to_int64(const element& e) {
-    if (e.tag != tag_integer)
-        return make_error(errc::malformed_input, "expected an INTEGER, found tag " + hex_byte(e.tag));
-    const bytes_view c = e.content;
-    if (c.size == 0) return make_error(errc::malformed_input, "empty INTEGER");
-    if (c.size > 1 && ((c.data[0] == 0x00 && (c.data[1] & 0x80) == 0) || (c.data[0] == 0xFF && (c.data[1] & 0x80) != 0)))
-        return make_error(errc::malformed_input, "non-minimal INTEGER encoding");
-    if (c.size > 8) return make_error(errc::malformed_input, "INTEGER does not fit in 64 bits");
-    std::uint64_t value = (c.data[0] & 0x80) ? ~std::uint64_t{0} : 0;
-    for (std::size_t i = 0; i < c.size; ++i) value = (value << 8) | c.data[i];
-    std::int64_t out;
-    std::memcpy(&out, &value, sizeof out);
-    return out;
-}
-
 /// The content octets of an INTEGER (two's complement, big-endian), checked for minimality.
 inline result<bytes_view> integer_bytes(const element& e) {
     if (e.tag != tag_integer)
@@ -264,6 +247,20 @@ inline result<bytes_view> integer_bytes(const element& e) {
     if (c.size > 1 && ((c.data[0] == 0x00 && (c.data[1] & 0x80) == 0) || (c.data[0] == 0xFF && (c.data[1] & 0x80) != 0)))
         return make_error(errc::malformed_input, "non-minimal INTEGER encoding");
     return c;
+}
+
+/// The content of an INTEGER as a signed 64-bit value; `integer` elements that are not minimal
+/// or do not fit are errors.
+inline result<std::int64_t> to_int64(const element& e) {
+    auto bytes = integer_bytes(e);
+    if (!bytes) return std::move(bytes).error();
+    const bytes_view c = *bytes;
+    if (c.size > 8) return make_error(errc::malformed_input, "INTEGER does not fit in 64 bits");
+    std::uint64_t value = (c.data[0] & 0x80) ? ~std::uint64_t{0} : 0;
+    for (std::size_t i = 0; i < c.size; ++i) value = (value << 8) | c.data[i];
+    std::int64_t out;
+    std::memcpy(&out, &value, sizeof out);
+    return out;
 }
 
 /// The dotted form ("1.2.840.113549.1.7.2") of an OBJECT IDENTIFIER; arcs must be minimal and
