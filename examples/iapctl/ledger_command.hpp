@@ -31,54 +31,6 @@ namespace iapctl {
 namespace ledger_detail {
 
 /// Parses RFC 3339 UTC times such as 2026-03-01T10:00:00Z (optional fraction, or a +hh:mm offset).
-inline std::optional<std::int64_t> parse_rfc3339_ms(const std::string& t) {
-    const auto digits = [&t](std::size_t at, std::size_t n, int& out) {
-        if (at + n > t.size()) return false;
-        out = 0;
-        for (std::size_t i = at; i < at + n; ++i) {
-            if (t[i] < '0' || t[i] > '9') return false;
-            out = out * 10 + (t[i] - '0');
-        }
-        return true;
-    };
-    int y, mo, d, h, mi, s;
-    if (!digits(0, 4, y) || t.size() < 20 || t[4] != '-' || !digits(5, 2, mo) || t[7] != '-' || !digits(8, 2, d) ||
-        (t[10] != 'T' && t[10] != 't') || !digits(11, 2, h) || t[13] != ':' || !digits(14, 2, mi) || t[16] != ':' ||
-        !digits(17, 2, s))
-        return std::nullopt;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-    std::size_t at = 19;
-    std::int64_t ms = 0;
-    if (t[at] == '.') {
-        std::size_t n = 0;
-        for (++at; at < t.size() && t[at] >= '0' && t[at] <= '9'; ++at, ++n)
-            if (n < 3) ms = ms * 10 + (t[at] - '0');
-        if (n == 0) return std::nullopt;
-        for (; n < 3; ++n) ms *= 10;
-    }
-    std::int64_t offset_minutes = 0;
-    if (at < t.size() && (t[at] == 'Z' || t[at] == 'z')) {
-        ++at;
-    } else if (at < t.size() && (t[at] == '+' || t[at] == '-')) {
-        int oh, om;
-        if (!digits(at + 1, 2, oh) || at + 3 >= t.size() || t[at + 3] != ':' || !digits(at + 4, 2, om))
-            return std::nullopt;
-        offset_minutes = (t[at] == '+' ? 1 : -1) * (oh * 60 + om);
-        at += 6;
-    } else {
-        return std::nullopt;
-    }
-    if (at != t.size()) return std::nullopt;
-    // Howard Hinnant's days_from_civil.
-    const std::int64_t yy = y - (mo <= 2);
-    const std::int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    const std::int64_t yoe = yy - era * 400;
-    const std::int64_t doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const std::int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    const std::int64_t days = era * 146097 + doe - 719468;
-    return ((days * 86400 + h * 3600 + mi * 60 + s) - offset_minutes * 60) * 1000 + ms;
-}
-
 inline json entry_to_json(const iap_embedded::ledger_entry& e) {
     using iap_embedded::to_string;
     auto out = json::object();
@@ -171,11 +123,6 @@ inline std::optional<iap_embedded::ledger> open_ledger(const flags& f, bool crea
     auto opened = iap_embedded::ledger::open(*f.value("--ledger"), options);
     if (!opened) return problem = ledger_failure(opened.error()), std::nullopt;
     return std::move(*opened);
-}
-
-inline std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 inline outcome consume(const std::vector<std::string>& args) {
@@ -276,12 +223,9 @@ inline outcome run_ledger(const std::vector<std::string>& args) {
     if (command == "spend") required.insert(required.end(), {"--balance", "--amount"});
     if (const auto missing = f.missing(required); !missing.empty()) return outcome::usage("missing " + missing);
 
-    std::int64_t at = now_ms();
-    if (const auto text = f.value("--at")) {
-        const auto parsed = parse_rfc3339_ms(*text);
-        if (!parsed) return outcome::usage("--at needs an RFC 3339 time such as 2026-03-01T10:00:00Z, not '" + *text + "'");
-        at = *parsed;
-    }
+    std::optional<outcome> bad_at;
+    const std::int64_t at = read_at(f, bad_at).value_or(iap_embedded::detail::wall_clock_ms());
+    if (bad_at) return std::move(*bad_at);
     std::optional<iap_embedded::purchase_key> key;
     if (const auto text = f.value("--key")) {
         auto parsed = iap_embedded::purchase_key::parse(*text);

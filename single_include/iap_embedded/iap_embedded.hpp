@@ -1779,6 +1779,67 @@ inline constexpr unsigned char apple_root_ca_g3_der[583] = {
 #define IAP_EMBEDDED_DETAIL_X509_CERTIFICATE_HPP
 
 
+// ---- begin iap_embedded/detail/calendar.hpp ----
+//
+// Calendar arithmetic on Unix times (proleptic Gregorian, UTC) and the wall clock, shared by the
+// receipt, certificate and ledger code. Howard Hinnant's days_from_civil / civil_from_days.
+#ifndef IAP_EMBEDDED_DETAIL_CALENDAR_HPP
+#define IAP_EMBEDDED_DETAIL_CALENDAR_HPP
+
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// Days from 1970-01-01 to the date `y`-`m`-`d`.
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+    y -= m <= 2;
+    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+/// "2026-03-01T10:00:00.000Z" for a time in milliseconds since the epoch.
+inline std::string format_time_ms(std::int64_t ms) {
+    std::int64_t secs = ms / 1000, rem = ms % 1000;
+    if (rem < 0) rem += 1000, --secs;
+    std::int64_t days = secs / 86400, sod = secs % 86400;
+    if (sod < 0) sod += 86400, --days;
+    const std::int64_t z = days + 719468;
+    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const std::int64_t doe = z - era * 146097;
+    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const std::int64_t mp = (5 * doy + 2) / 153;
+    const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
+    const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
+    const std::int64_t y = yoe + era * 400 + (m <= 2);
+    char buf[80];
+    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
+                  static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(sod / 3600),
+                  static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60), static_cast<long long>(rem));
+    return buf;
+}
+
+/// The device's clock, in milliseconds since the epoch. Untrusted: the user can set it.
+inline std::int64_t wall_clock_ms() noexcept {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_CALENDAR_HPP
+// ---- end iap_embedded/detail/calendar.hpp ----
+
 // ---- begin iap_embedded/detail/ecdsa.hpp ----
 //
 // ECDSA verification with strict signature encodings. mbedTLS's own signature reader is lenient
@@ -1945,16 +2006,6 @@ inline bool same_bytes(der_view a, der_view b) noexcept {
 /// Largest certificate accepted, in bytes. Apple's are under 2 KiB.
 inline constexpr std::size_t max_certificate_bytes = 16 * 1024;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 inline std::int64_t unix_seconds(const mbedtls_x509_time& time) noexcept {
     const compat::x509_calendar_time t = compat::x509_time_fields(time);
     return days_from_civil(t.year, static_cast<unsigned>(t.mon), static_cast<unsigned>(t.day)) * 86400 +
@@ -1963,20 +2014,8 @@ inline std::int64_t unix_seconds(const mbedtls_x509_time& time) noexcept {
 
 /// RFC 3339 text of a Unix time, for messages.
 inline std::string format_unix_seconds(std::int64_t s) {
-    std::int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-    const auto rem = static_cast<unsigned>(s - days * 86400);
-    days += 719468;
-    const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(days - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-    char text[64];
-    std::snprintf(text, sizeof text, "%04lld-%02u-%02uT%02u:%02u:%02uZ", static_cast<long long>(y), m % 13, d % 32,
-                  rem / 3600 % 24, rem / 60 % 60, rem % 60);
+    std::string text = format_time_ms(s * 1000);
+    text.erase(text.size() - 5, 4); // whole seconds: drop ".000"
     return text;
 }
 
@@ -2861,16 +2900,6 @@ namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
 
-/// Days from 1970-01-01 to the given proleptic Gregorian date (H. Hinnant's days_from_civil).
-constexpr std::int64_t receipt_days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 /// Parses an RFC 3339 date-time as Apple and Xcode write it into receipts and as iapctl takes it
 /// on the command line: `YYYY-MM-DDTHH:MM:SS`, optional fraction (milliseconds kept), then `Z`,
 /// `+HH:MM` or `+HHMM` (Xcode). Returns milliseconds since the Unix epoch, or nothing.
@@ -2926,7 +2955,7 @@ inline std::optional<std::int64_t> parse_receipt_time_ms(std::string_view s) noe
     if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] || (month == 2 && day == 29 && !leap))
         return std::nullopt;
     if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
-    const std::int64_t days = receipt_days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
     const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     return seconds * 1000 + millis;
 }
@@ -4253,7 +4282,6 @@ IAP_EMBEDDED_DECL result<void> check_app_transaction_device(const app_store_jws&
 #define IAP_EMBEDDED_IMPL_APP_STORE_JWS_IPP
 
 
-#include <chrono>
 #include <cstdlib>
 
 namespace iap_embedded {
@@ -4403,11 +4431,6 @@ inline app_store_renewal_info map_renewal_info(json_fields& f) {
     return r;
 }
 
-inline std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 inline const trusted_roots& built_in_apple_root_g3() {
     static const trusted_roots g3 = trusted_roots::apple_root_ca_g3();
     return g3;
@@ -4490,7 +4513,7 @@ inline result<app_store_jws> verify_jws(std::string_view jws, const app_store_jw
                                                        environment_name + "); allow_xcode is off");
     out.signed_time_ms = signed_ms.value_or(0);
     const std::int64_t at_ms = options.evaluation_time_ms ? *options.evaluation_time_ms
-                                                          : signed_ms ? *signed_ms : now_ms();
+                                                          : signed_ms ? *signed_ms : wall_clock_ms();
     if (auto verified = verify_jws_signature(*parts, xcode, at_ms, options, cache); !verified)
         return std::move(verified).error();
 
@@ -6268,35 +6291,6 @@ inline result<replay_outcome> replay_ledger(ledger_state& s, const unsigned char
 namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
-
-inline std::int64_t wall_clock_ms() noexcept {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-/// "2026-03-01T10:00:00.000Z" for a time in ms (proleptic Gregorian, UTC).
-inline std::string format_time_ms(std::int64_t ms) {
-    std::int64_t secs = ms / 1000, rem = ms % 1000;
-    if (rem < 0) rem += 1000, --secs;
-    std::int64_t days = secs / 86400, sod = secs % 86400;
-    if (sod < 0) sod += 86400, --days;
-    // Howard Hinnant's civil_from_days.
-    const std::int64_t z = days + 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const std::int64_t doe = z - era * 146097;
-    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const std::int64_t mp = (5 * doy + 2) / 153;
-    const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    const std::int64_t y = yoe + era * 400 + (m <= 2);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
-                  static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(sod / 3600),
-                  static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60), static_cast<long long>(rem));
-    return buf;
-}
 
 inline std::string compact_temp_path(const std::string& path) { return path + ".compact-tmp"; }
 

@@ -9,6 +9,7 @@
 #define IAP_EMBEDDED_DETAIL_APP_RECEIPT_PAYLOAD_HPP
 
 #include "iap_embedded/detail/asn1.hpp"
+#include "iap_embedded/detail/calendar.hpp"
 #include "iap_embedded/error.hpp"
 #include "iap_embedded/purchase.hpp"
 
@@ -21,16 +22,6 @@
 namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
-
-/// Days from 1970-01-01 to the given proleptic Gregorian date (H. Hinnant's days_from_civil).
-constexpr std::int64_t receipt_days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const unsigned yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
 
 /// Parses an RFC 3339 date-time as Apple and Xcode write it into receipts and as iapctl takes it
 /// on the command line: `YYYY-MM-DDTHH:MM:SS`, optional fraction (milliseconds kept), then `Z`,
@@ -87,7 +78,7 @@ inline std::optional<std::int64_t> parse_receipt_time_ms(std::string_view s) noe
     if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] || (month == 2 && day == 29 && !leap))
         return std::nullopt;
     if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
-    const std::int64_t days = receipt_days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
     const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     return seconds * 1000 + millis;
 }

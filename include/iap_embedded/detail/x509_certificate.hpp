@@ -6,6 +6,7 @@
 #ifndef IAP_EMBEDDED_DETAIL_X509_CERTIFICATE_HPP
 #define IAP_EMBEDDED_DETAIL_X509_CERTIFICATE_HPP
 
+#include "iap_embedded/detail/calendar.hpp"
 #include "iap_embedded/detail/crypto.hpp"
 #include "iap_embedded/detail/ecdsa.hpp"
 #include "iap_embedded/detail/mbedtls_compat.hpp"
@@ -43,16 +44,6 @@ inline bool same_bytes(der_view a, der_view b) noexcept {
 /// Largest certificate accepted, in bytes. Apple's are under 2 KiB.
 inline constexpr std::size_t max_certificate_bytes = 16 * 1024;
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
-    y -= m <= 2;
-    const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-    const auto yoe = static_cast<unsigned>(y - era * 400);
-    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 inline std::int64_t unix_seconds(const mbedtls_x509_time& time) noexcept {
     const compat::x509_calendar_time t = compat::x509_time_fields(time);
     return days_from_civil(t.year, static_cast<unsigned>(t.mon), static_cast<unsigned>(t.day)) * 86400 +
@@ -61,20 +52,8 @@ inline std::int64_t unix_seconds(const mbedtls_x509_time& time) noexcept {
 
 /// RFC 3339 text of a Unix time, for messages.
 inline std::string format_unix_seconds(std::int64_t s) {
-    std::int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-    const auto rem = static_cast<unsigned>(s - days * 86400);
-    days += 719468;
-    const std::int64_t era = (days >= 0 ? days : days - 146096) / 146097;
-    const auto doe = static_cast<unsigned>(days - era * 146097);
-    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const unsigned mp = (5 * doy + 2) / 153;
-    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
-    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-    const std::int64_t y = static_cast<std::int64_t>(yoe) + era * 400 + (m <= 2);
-    char text[64];
-    std::snprintf(text, sizeof text, "%04lld-%02u-%02uT%02u:%02u:%02uZ", static_cast<long long>(y), m % 13, d % 32,
-                  rem / 3600 % 24, rem / 60 % 60, rem % 60);
+    std::string text = format_time_ms(s * 1000);
+    text.erase(text.size() - 5, 4); // whole seconds: drop ".000"
     return text;
 }
 

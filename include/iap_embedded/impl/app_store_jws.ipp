@@ -4,11 +4,11 @@
 
 #include "iap_embedded/app_store_jws.hpp"
 #include "iap_embedded/base64.hpp"
+#include "iap_embedded/detail/calendar.hpp"
 #include "iap_embedded/detail/ecdsa.hpp"
 #include "iap_embedded/detail/json.hpp"
 #include "iap_embedded/detail/x509_chain.hpp"
 
-#include <chrono>
 #include <cstdlib>
 
 namespace iap_embedded {
@@ -158,11 +158,6 @@ inline app_store_renewal_info map_renewal_info(json_fields& f) {
     return r;
 }
 
-inline std::int64_t now_ms() {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 inline const trusted_roots& built_in_apple_root_g3() {
     static const trusted_roots g3 = trusted_roots::apple_root_ca_g3();
     return g3;
@@ -245,7 +240,7 @@ inline result<app_store_jws> verify_jws(std::string_view jws, const app_store_jw
                                                        environment_name + "); allow_xcode is off");
     out.signed_time_ms = signed_ms.value_or(0);
     const std::int64_t at_ms = options.evaluation_time_ms ? *options.evaluation_time_ms
-                                                          : signed_ms ? *signed_ms : now_ms();
+                                                          : signed_ms ? *signed_ms : wall_clock_ms();
     if (auto verified = verify_jws_signature(*parts, xcode, at_ms, options, cache); !verified)
         return std::move(verified).error();
 

@@ -2,6 +2,7 @@
 #ifndef IAP_EMBEDDED_IMPL_LEDGER_IPP
 #define IAP_EMBEDDED_IMPL_LEDGER_IPP
 
+#include "iap_embedded/detail/calendar.hpp"
 #include "iap_embedded/ledger.hpp"
 #include "iap_embedded/detail/file.hpp"
 #include "iap_embedded/detail/ledger_format.hpp"
@@ -14,35 +15,6 @@
 namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
-
-inline std::int64_t wall_clock_ms() noexcept {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-/// "2026-03-01T10:00:00.000Z" for a time in ms (proleptic Gregorian, UTC).
-inline std::string format_time_ms(std::int64_t ms) {
-    std::int64_t secs = ms / 1000, rem = ms % 1000;
-    if (rem < 0) rem += 1000, --secs;
-    std::int64_t days = secs / 86400, sod = secs % 86400;
-    if (sod < 0) sod += 86400, --days;
-    // Howard Hinnant's civil_from_days.
-    const std::int64_t z = days + 719468;
-    const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    const std::int64_t doe = z - era * 146097;
-    const std::int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    const std::int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    const std::int64_t mp = (5 * doy + 2) / 153;
-    const std::int64_t d = doy - (153 * mp + 2) / 5 + 1;
-    const std::int64_t m = mp < 10 ? mp + 3 : mp - 9;
-    const std::int64_t y = yoe + era * 400 + (m <= 2);
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ", static_cast<long long>(y),
-                  static_cast<long long>(m), static_cast<long long>(d), static_cast<long long>(sod / 3600),
-                  static_cast<long long>(sod / 60 % 60), static_cast<long long>(sod % 60), static_cast<long long>(rem));
-    return buf;
-}
 
 inline std::string compact_temp_path(const std::string& path) { return path + ".compact-tmp"; }
 
