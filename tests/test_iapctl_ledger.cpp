@@ -202,3 +202,27 @@ TEST_CASE("iapctl demo includes the ledger: consume, replay rejected, undelivere
     CHECK(replay);
     CHECK(recovered);
 }
+
+TEST_CASE("iapctl ledger consume --payment-seq records a server consume pending") {
+    iapctl_runner::scratch_dir dir;
+    const std::string ledger = dir.path() + "/l";
+    const auto first = ok_json(iapctl(consume_args(ledger, {"--payment-seq", "2026112710001", "--access-token", "tok-1"})));
+    const auto& entry = first.at("consumed").get<picojson::array>().at(0).get<picojson::object>();
+    CHECK(entry.at("payment_seq").get<std::string>() == "2026112710001");
+
+    const auto payments = ok_json(iapctl({"ledger", "payments", "--ledger", ledger}));
+    const auto& list = payments.at("payments").get<picojson::array>();
+    REQUIRE(list.size() == 1);
+    const auto& p = list[0].get<picojson::object>();
+    CHECK(p.at("payment_seq").get<std::string>() == "2026112710001");
+    CHECK(p.at("state").get<std::string>() == "pending");
+    CHECK(p.at("key").get<std::string>() == "google_play:some-token");
+    CHECK_FALSE(p.at("attempted").get<bool>());
+    CHECK(p.count("access_token") == 0); // a credential: never printed
+    CHECK(ok_json(iapctl({"ledger", "payments", "--ledger", ledger, "--state", "synced"}))
+              .at("payments").get<picojson::array>().empty());
+
+    require_usage_error(iapctl({"ledger", "payments", "--ledger", ledger, "--state", "done"}));
+    require_usage_error(iapctl(consume_args(dir.path() + "/m", {"--payment-seq", "1"})));
+    require_usage_error(iapctl(consume_args(dir.path() + "/m", {"--access-token", "t"})));
+}

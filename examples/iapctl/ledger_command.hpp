@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 //
 // `iapctl ledger ...`: the consume ledger from the command line.
-//   ledger consume --ledger FILE [--hmac-key KEY] [--deliver] [--credit NAME=AMOUNT] STORE VERIFY-ARGS...
+//   ledger consume --ledger FILE [--hmac-key KEY] [--deliver] [--credit NAME=AMOUNT]
+//                  [--payment-seq S --access-token T] STORE VERIFY-ARGS...
 //   ledger deliver --ledger FILE [--hmac-key KEY] --key STORE:ID
 //   ledger spend   --ledger FILE [--hmac-key KEY] --balance NAME --amount N
 //   ledger history|undelivered|entitlements|balances --ledger FILE [--hmac-key KEY] [--at TIME]
 //   ledger check   --ledger FILE [--hmac-key KEY]
+//   ledger payments --ledger FILE [--hmac-key KEY] [--state pending|synced|conflict|available]
 // Exit 0 success; 1 a rejected purchase, already_consumed, insufficient_balance, ledger_locked,
 // ledger_corrupted; 2 usage or I/O errors.
 #ifndef IAPCTL_LEDGER_COMMAND_HPP
@@ -18,6 +20,7 @@
 #include <iap_embedded/base64.hpp>
 #include <iap_embedded/ledger.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -49,6 +52,30 @@ inline json entry_to_json(const iap_embedded::ledger_entry& e) {
         out.set("credit_balance", e.credit_balance);
         out.set("credit_amount", e.credit_amount);
     }
+    if (!e.payment_seq.empty()) out.set("payment_seq", e.payment_seq);
+    return out;
+}
+
+/// A server payment; the access token is a credential and is never printed.
+inline json payment_to_json(const iap_embedded::server_payment& p) {
+    auto out = json::object();
+    out.set("payment_seq", p.payment_seq);
+    out.set("state", iap_embedded::to_string(p.state));
+    if (p.key) out.set("key", p.key->to_string());
+    if (!p.market.empty()) out.set("market", p.market);
+    if (!p.product_seq.empty()) out.set("product_seq", p.product_seq);
+    if (!p.price.empty()) out.set("price", p.price);
+    if (!p.currency.empty()) out.set("currency", p.currency);
+    out.set("attempted", p.attempted);
+    if (p.state == iap_embedded::server_state::synced || p.state == iap_embedded::server_state::conflict)
+        out.set("result_code", p.result_code);
+    out.set("time_ms", p.time_ms);
+    return out;
+}
+
+inline json payments_to_json(const std::vector<iap_embedded::server_payment>& payments) {
+    auto out = json::array();
+    for (const auto& p : payments) out.push(payment_to_json(p));
     return out;
 }
 
@@ -133,7 +160,8 @@ inline outcome consume(const std::vector<std::string>& args) {
         const std::string& a = args[i];
         if (a == "--deliver") {
             own.push_back(a);
-        } else if (a == "--ledger" || a == "--hmac-key" || a == "--credit") {
+        } else if (a == "--ledger" || a == "--hmac-key" || a == "--credit" || a == "--payment-seq" ||
+                   a == "--access-token") {
             own.push_back(a);
             if (i + 1 < args.size()) own.push_back(args[++i]);
         } else {
@@ -142,7 +170,8 @@ inline outcome consume(const std::vector<std::string>& args) {
     }
     flags f;
     std::string problem;
-    if (!f.parse(own, {"--ledger", "--hmac-key", "--credit"}, {"--deliver"}, problem)) return outcome::usage(problem);
+    if (!f.parse(own, {"--ledger", "--hmac-key", "--credit", "--payment-seq", "--access-token"}, {"--deliver"}, problem))
+        return outcome::usage(problem);
     if (const auto missing = f.missing({"--ledger"}); !missing.empty()) return outcome::usage("missing " + missing);
     if (i >= args.size()) return outcome::usage("ledger consume needs a store and its verify arguments");
     const std::string store = args[i];
@@ -158,6 +187,10 @@ inline outcome consume(const std::vector<std::string>& args) {
         options.credit_amount = *amount;
         options.delivered = true;
     }
+    options.payment_seq = f.value("--payment-seq").value_or("");
+    options.access_token = f.value("--access-token").value_or("");
+    if (options.payment_seq.empty() != options.access_token.empty())
+        return outcome::usage("--payment-seq and --access-token go together, both non-empty");
 
     iap_embedded::verification verified;
     if (store == "google-play" || store == "one-store") {
@@ -203,7 +236,7 @@ inline outcome run_ledger(const std::vector<std::string>& args) {
     using namespace ledger_detail;
     if (args.empty())
         return outcome::usage("ledger needs a command: consume, deliver, spend, history, undelivered, entitlements, "
-                              "balances or check");
+                              "balances, payments or check");
     const std::string& command = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "consume") return consume(rest);
@@ -215,6 +248,7 @@ inline outcome run_ledger(const std::vector<std::string>& args) {
     else if (command == "spend") allowed.insert({"--balance", "--amount"});
     else if (command == "history" || command == "undelivered" || command == "entitlements" || command == "balances")
         allowed.insert("--at");
+    else if (command == "payments") allowed.insert("--state");
     else if (command != "check") return outcome::usage("unknown ledger command '" + command + "'");
     if (command == "history") allowed.insert({"--product", "--store"});
     if (!f.parse(rest, allowed, {}, problem)) return outcome::usage(problem);
@@ -245,6 +279,16 @@ inline outcome run_ledger(const std::vector<std::string>& args) {
         filter.store = parsed->store;
     }
 
+    std::vector<iap_embedded::server_state> states = {iap_embedded::server_state::pending, iap_embedded::server_state::synced,
+                                                      iap_embedded::server_state::conflict, iap_embedded::server_state::available};
+    if (const auto text = f.value("--state")) {
+        const auto chosen = std::find_if(states.begin(), states.end(), [&](iap_embedded::server_state s) {
+            return iap_embedded::to_string(s) == *text;
+        });
+        if (chosen == states.end()) return outcome::usage("--state is pending, synced, conflict or available, not '" + *text + "'");
+        states = {*chosen};
+    }
+
     std::optional<outcome> failed;
     auto ledger = open_ledger(f, command != "check", failed);
     if (!ledger) {
@@ -271,6 +315,13 @@ inline outcome run_ledger(const std::vector<std::string>& args) {
         out.set("entitlements", entries_to_json(ledger->entitlements(at)));
     } else if (command == "balances") {
         out.set("balances", balances_to_json(ledger->balances()));
+    } else if (command == "payments") {
+        std::vector<iap_embedded::server_payment> payments;
+        for (const auto s : states) {
+            auto some = ledger->server_payments(s);
+            payments.insert(payments.end(), some.begin(), some.end());
+        }
+        out.set("payments", payments_to_json(payments));
     } else {
         out.set("intact", true);
         out.set("records", static_cast<std::int64_t>(ledger->record_count()));

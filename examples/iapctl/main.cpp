@@ -8,6 +8,9 @@
 #include "demo_command.hpp"
 #include "ledger_command.hpp"
 #include "verify_command.hpp"
+#if IAPCTL_WITH_SYNC
+#include "sync_command.hpp"
+#endif
 
 #include <iap_embedded/version.hpp>
 
@@ -28,11 +31,15 @@ constexpr const char* usage_text =
     "                                  [--root CERT]... [--at TIME] [--allow-xcode] [--repeat N]\n"
     "  iapctl verify app-store-jws --jws FILE [--bundle-id ID] [--environment Production|Sandbox|Xcode]\n"
     "                              [--app-apple-id N] [--root CERT]... [--at TIME] [--allow-xcode] [--repeat N]\n"
-    "  iapctl ledger consume --ledger FILE [--hmac-key KEY] [--deliver] [--credit NAME=AMOUNT] STORE VERIFY-ARGS...\n"
+    "  iapctl ledger consume --ledger FILE [--hmac-key KEY] [--deliver] [--credit NAME=AMOUNT]\n"
+    "                        [--payment-seq S --access-token T] STORE VERIFY-ARGS...\n"
     "  iapctl ledger deliver --ledger FILE [--hmac-key KEY] --key STORE:ID\n"
     "  iapctl ledger spend   --ledger FILE [--hmac-key KEY] --balance NAME --amount N\n"
     "  iapctl ledger history|undelivered|entitlements|balances --ledger FILE [--hmac-key KEY] [--at TIME]\n"
     "  iapctl ledger check   --ledger FILE [--hmac-key KEY]\n"
+    "  iapctl ledger payments --ledger FILE [--hmac-key KEY] [--state pending|synced|conflict|available]\n"
+    "  iapctl sync --ledger FILE [--hmac-key KEY] --server URL --app-key KEY --user-key ID --market GG|AS|ONESTORE\n"
+    "              [--ca CERT] [--insecure-http] [--claim PAYMENT_SEQ]... [--timeout-ms N]\n"
     "\n"
     "KEY and SIG are base64 text or @path to a file holding it; FILE holds the exact signed bytes (- is stdin).\n"
     "Output: one JSON object on stdout. Exit 0 valid, 1 rejected, 2 usage error or unreadable file.\n";
@@ -51,6 +58,13 @@ iapctl::outcome dispatch(const std::vector<std::string>& args) {
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "demo") return iapctl::run_demo(rest);
     if (command == "ledger") return iapctl::run_ledger(rest);
+    if (command == "sync") {
+#if IAPCTL_WITH_SYNC
+        return iapctl::run_sync(rest);
+#else
+        return iapctl::outcome::usage("this iapctl was built without sync (configure with meson -Dsync=enabled)");
+#endif
+    }
     if (command == "verify") {
         if (rest.empty()) return iapctl::outcome::usage("verify needs a store: google-play, one-store, app-store-receipt or app-store-jws");
         const std::vector<std::string> flags(rest.begin() + 1, rest.end());

@@ -68,6 +68,18 @@ enum class errc {
     io_error,
     /// The StoreKit 2 data is for another app: its `appAppleId` differs from the expected one.
     app_apple_id_mismatch,
+    /// The IAP server could not be reached or the connection failed: refused, dropped, timed out,
+    /// name not resolved.
+    network_error,
+    /// The TLS connection to the IAP server failed: its certificate is not trusted or not for its
+    /// host name, or the handshake failed.
+    tls_error,
+    /// The IAP server answered with an HTTP error or `isSuccessful: false` (the message gives the
+    /// status or the server's result code and message).
+    server_error,
+    /// The IAP server's answer is not what its API documents: not HTTP, not JSON, a missing or
+    /// mistyped field, or too large.
+    malformed_response,
 };
 
 /// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
@@ -93,6 +105,10 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::ledger_corrupted: return "ledger_corrupted";
     case errc::io_error: return "io_error";
     case errc::app_apple_id_mismatch: return "app_apple_id_mismatch";
+    case errc::network_error: return "network_error";
+    case errc::tls_error: return "tls_error";
+    case errc::server_error: return "server_error";
+    case errc::malformed_response: return "malformed_response";
     }
     return "unknown_error";
 }
@@ -123,6 +139,10 @@ public:
         case errc::ledger_corrupted: return "the ledger is corrupted";
         case errc::io_error: return "a file operation failed";
         case errc::app_apple_id_mismatch: return "the data belongs to another app (app Apple id)";
+        case errc::network_error: return "the IAP server could not be reached";
+        case errc::tls_error: return "the TLS connection to the IAP server failed";
+        case errc::server_error: return "the IAP server reported an error";
+        case errc::malformed_response: return "the IAP server's response is malformed";
         }
         return "unknown iap_embedded error";
     }

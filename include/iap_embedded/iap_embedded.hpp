@@ -17,5 +17,7 @@
 #include "iap_embedded/app_store_jws.hpp"
 #include "iap_embedded/verifier.hpp"
 #include "iap_embedded/ledger.hpp"
+#include "iap_embedded/http_transport.hpp"
+#include "iap_embedded/sync.hpp"
 
 #endif // IAP_EMBEDDED_IAP_EMBEDDED_HPP

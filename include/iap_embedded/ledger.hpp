@@ -138,6 +138,14 @@ struct consume_options {
     std::int64_t store_time_ms = 0;
     /// The expiry to record when the purchase data carries none (Google Play subscriptions).
     std::optional<std::int64_t> expires_time_ms;
+    /// The IAP server's payment for this purchase (`paymentSeq` and its `accessToken`), when the
+    /// app bought it through the IAP SDK. The consume then also records, in the same durable
+    /// record, a "server consume pending" intent that `sync_client::sync` pushes to the server.
+    /// A payment can be consumed once, whatever purchase it comes with.
+    std::string payment_seq;
+    std::string access_token;
+    /// The server already confirmed this payment's consume (set by `sync_client::claim`).
+    bool server_confirmed = false;
 
     /// Options for the atomic path: credit `amount` to `balance`, delivered at once.
     static consume_options credit(std::string balance, std::int64_t amount) {
@@ -163,6 +171,44 @@ struct ledger_entry {
     std::optional<std::int64_t> delivered_time_ms;
     std::string credit_balance; ///< empty when nothing was credited
     std::int64_t credit_amount = 0;
+    std::string payment_seq; ///< the IAP server's payment, when it has one
+};
+
+/// Where a payment of the IAP server stands, as this device knows it.
+enum class server_state {
+    pending,   ///< consumed here; the server has not confirmed its consume yet
+    synced,    ///< the server confirmed the consume
+    conflict,  ///< the server says it was consumed elsewhere before this device ever asked
+    available, ///< the server lists it as not consumed and this device has not consumed it
+};
+
+/// The stable name of a server state ("pending", ...).
+constexpr std::string_view to_string(server_state s) noexcept {
+    switch (s) {
+    case server_state::pending: return "pending";
+    case server_state::synced: return "synced";
+    case server_state::conflict: return "conflict";
+    case server_state::available: return "available";
+    }
+    return "unknown";
+}
+
+/// A payment of the IAP server (NHN Cloud IAP `paymentSeq`) as the ledger records it.
+struct server_payment {
+    std::string payment_seq;
+    std::string access_token;
+    server_state state = server_state::pending;
+    std::optional<purchase_key> key; ///< the purchase it was consumed here as, if it was
+    /// What the server's consumable list said about it (empty for payments consumed here first).
+    std::string market;
+    std::string product_seq;
+    std::string price;
+    std::string currency;
+    /// A server consume was sent at least once, so it may have reached the server.
+    bool attempted = false;
+    /// synced, conflict: the server's result code (0, or 5018 "already consumed").
+    std::int64_t result_code = 0;
+    std::int64_t time_ms = 0; ///< device clock when the ledger first heard of it
 };
 
 /// What a history entry records.
@@ -293,6 +339,23 @@ public:
     /// The same as a JSON array of objects (`kind`, `time_ms`, `store`, `key`, `product_id`,
     /// `state`, `expires_time_ms`, `balance`, `amount`; absent members omitted).
     IAP_EMBEDDED_DECL std::string history_json(const history_filter& filter = {}) const;
+
+    /// Server payments in `state`, in the order the ledger first heard of them.
+    IAP_EMBEDDED_DECL std::vector<server_payment> server_payments(server_state state) const;
+    /// The payment `payment_seq`, if the ledger knows it.
+    IAP_EMBEDDED_DECL std::optional<server_payment> find_payment(std::string_view payment_seq) const;
+
+    // The records `sync_client` keeps about the server (apps do not normally call these).
+
+    /// Records a payment the server lists as not consumed, as `available`. Returns false (and
+    /// writes nothing) when the ledger already knows the payment. `malformed_input` without a
+    /// payment_seq or access_token.
+    IAP_EMBEDDED_DECL result<bool> record_server_available(const server_payment& payment);
+    /// Records, durably, that a server consume of `payment_seq` is about to be sent (written once).
+    IAP_EMBEDDED_DECL result<void> record_server_attempt(std::string_view payment_seq);
+    /// Records the server's verdict on `payment_seq`: `synced` or `conflict`, with its result code.
+    IAP_EMBEDDED_DECL result<void> record_server_result(std::string_view payment_seq, server_state outcome,
+                                                        std::int64_t result_code);
 
     /// Rewrites the file as a snapshot of the current state (temporary file, flush, rename,
     /// directory flush). On failure the previous file stays in use.

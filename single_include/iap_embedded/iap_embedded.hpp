@@ -201,6 +201,18 @@ enum class errc {
     io_error,
     /// The StoreKit 2 data is for another app: its `appAppleId` differs from the expected one.
     app_apple_id_mismatch,
+    /// The IAP server could not be reached or the connection failed: refused, dropped, timed out,
+    /// name not resolved.
+    network_error,
+    /// The TLS connection to the IAP server failed: its certificate is not trusted or not for its
+    /// host name, or the handshake failed.
+    tls_error,
+    /// The IAP server answered with an HTTP error or `isSuccessful: false` (the message gives the
+    /// status or the server's result code and message).
+    server_error,
+    /// The IAP server's answer is not what its API documents: not HTTP, not JSON, a missing or
+    /// mistyped field, or too large.
+    malformed_response,
 };
 
 /// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
@@ -226,6 +238,10 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::ledger_corrupted: return "ledger_corrupted";
     case errc::io_error: return "io_error";
     case errc::app_apple_id_mismatch: return "app_apple_id_mismatch";
+    case errc::network_error: return "network_error";
+    case errc::tls_error: return "tls_error";
+    case errc::server_error: return "server_error";
+    case errc::malformed_response: return "malformed_response";
     }
     return "unknown_error";
 }
@@ -256,6 +272,10 @@ public:
         case errc::ledger_corrupted: return "the ledger is corrupted";
         case errc::io_error: return "a file operation failed";
         case errc::app_apple_id_mismatch: return "the data belongs to another app (app Apple id)";
+        case errc::network_error: return "the IAP server could not be reached";
+        case errc::tls_error: return "the TLS connection to the IAP server failed";
+        case errc::server_error: return "the IAP server reported an error";
+        case errc::malformed_response: return "the IAP server's response is malformed";
         }
         return "unknown iap_embedded error";
     }
@@ -4965,6 +4985,14 @@ struct consume_options {
     std::int64_t store_time_ms = 0;
     /// The expiry to record when the purchase data carries none (Google Play subscriptions).
     std::optional<std::int64_t> expires_time_ms;
+    /// The IAP server's payment for this purchase (`paymentSeq` and its `accessToken`), when the
+    /// app bought it through the IAP SDK. The consume then also records, in the same durable
+    /// record, a "server consume pending" intent that `sync_client::sync` pushes to the server.
+    /// A payment can be consumed once, whatever purchase it comes with.
+    std::string payment_seq;
+    std::string access_token;
+    /// The server already confirmed this payment's consume (set by `sync_client::claim`).
+    bool server_confirmed = false;
 
     /// Options for the atomic path: credit `amount` to `balance`, delivered at once.
     static consume_options credit(std::string balance, std::int64_t amount) {
@@ -4990,6 +5018,44 @@ struct ledger_entry {
     std::optional<std::int64_t> delivered_time_ms;
     std::string credit_balance; ///< empty when nothing was credited
     std::int64_t credit_amount = 0;
+    std::string payment_seq; ///< the IAP server's payment, when it has one
+};
+
+/// Where a payment of the IAP server stands, as this device knows it.
+enum class server_state {
+    pending,   ///< consumed here; the server has not confirmed its consume yet
+    synced,    ///< the server confirmed the consume
+    conflict,  ///< the server says it was consumed elsewhere before this device ever asked
+    available, ///< the server lists it as not consumed and this device has not consumed it
+};
+
+/// The stable name of a server state ("pending", ...).
+constexpr std::string_view to_string(server_state s) noexcept {
+    switch (s) {
+    case server_state::pending: return "pending";
+    case server_state::synced: return "synced";
+    case server_state::conflict: return "conflict";
+    case server_state::available: return "available";
+    }
+    return "unknown";
+}
+
+/// A payment of the IAP server (NHN Cloud IAP `paymentSeq`) as the ledger records it.
+struct server_payment {
+    std::string payment_seq;
+    std::string access_token;
+    server_state state = server_state::pending;
+    std::optional<purchase_key> key; ///< the purchase it was consumed here as, if it was
+    /// What the server's consumable list said about it (empty for payments consumed here first).
+    std::string market;
+    std::string product_seq;
+    std::string price;
+    std::string currency;
+    /// A server consume was sent at least once, so it may have reached the server.
+    bool attempted = false;
+    /// synced, conflict: the server's result code (0, or 5018 "already consumed").
+    std::int64_t result_code = 0;
+    std::int64_t time_ms = 0; ///< device clock when the ledger first heard of it
 };
 
 /// What a history entry records.
@@ -5120,6 +5186,23 @@ public:
     /// The same as a JSON array of objects (`kind`, `time_ms`, `store`, `key`, `product_id`,
     /// `state`, `expires_time_ms`, `balance`, `amount`; absent members omitted).
     IAP_EMBEDDED_DECL std::string history_json(const history_filter& filter = {}) const;
+
+    /// Server payments in `state`, in the order the ledger first heard of them.
+    IAP_EMBEDDED_DECL std::vector<server_payment> server_payments(server_state state) const;
+    /// The payment `payment_seq`, if the ledger knows it.
+    IAP_EMBEDDED_DECL std::optional<server_payment> find_payment(std::string_view payment_seq) const;
+
+    // The records `sync_client` keeps about the server (apps do not normally call these).
+
+    /// Records a payment the server lists as not consumed, as `available`. Returns false (and
+    /// writes nothing) when the ledger already knows the payment. `malformed_input` without a
+    /// payment_seq or access_token.
+    IAP_EMBEDDED_DECL result<bool> record_server_available(const server_payment& payment);
+    /// Records, durably, that a server consume of `payment_seq` is about to be sent (written once).
+    IAP_EMBEDDED_DECL result<void> record_server_attempt(std::string_view payment_seq);
+    /// Records the server's verdict on `payment_seq`: `synced` or `conflict`, with its result code.
+    IAP_EMBEDDED_DECL result<void> record_server_result(std::string_view payment_seq, server_state outcome,
+                                                        std::int64_t result_code);
 
     /// Rewrites the file as a snapshot of the current state (temporary file, flush, rename,
     /// directory flush). On failure the previous file stays in use.
@@ -5595,6 +5678,9 @@ enum class record_type : std::uint8_t {
     spend = 4,       ///< a balance debited
     clock = 5,       ///< a time seen in verified store data
     balance_set = 6, ///< a balance's value (written by compaction)
+    server_available = 7, ///< the IAP server listed a payment this device has not consumed
+    server_attempt = 8,   ///< a server consume of a payment is about to be sent
+    server_result = 9,    ///< the IAP server's verdict on a payment's consume
 };
 
 /// CRC-32 (IEEE 802.3, as zlib computes it), slicing by eight bytes: replaying a large ledger
@@ -5745,6 +5831,8 @@ public:
         return std::string(reinterpret_cast<const char*>(p_ - n), n);
     }
     bool ok() const noexcept { return ok_; }
+    /// Bytes not read yet (optional trailing fields).
+    std::size_t left() const noexcept { return ok_ ? left_ : 0; }
     bool finished() const noexcept { return ok_ && left_ == 0; }
 
 private:
@@ -5802,6 +5890,9 @@ struct ledger_record {
     std::optional<std::int64_t> expires_time_ms;     ///< update
     std::string balance;         ///< spend, balance_set
     std::int64_t amount = 0;     ///< spend: debit; balance_set: value
+    /// consume: the payment's access token and whether the server already confirmed it;
+    /// server_*: the payment (server_result: `state` and `result_code`).
+    server_payment payment;
 };
 
 /// Positions of the ledger's entries by key: open addressing over 64-bit slots (a 32-bit hash
@@ -5893,8 +5984,24 @@ inline std::string encode_record(const ledger_record& r) {
         w.str(e.product_id).str(e.order_id).u8(static_cast<std::uint8_t>(e.kind)).i64(e.quantity).i64(e.purchase_time_ms);
         expires(e.expires_time_ms);
         w.i64(r.time_ms).str(e.credit_balance).i64(e.credit_amount).u8(r.delivered ? 1 : 0).i64(r.store_time_ms);
+        // Optional tail, present only for purchases with an IAP server payment.
+        if (!e.payment_seq.empty())
+            w.str(e.payment_seq).str(r.payment.access_token).u8(r.payment.state == server_state::synced ? 1 : 0);
         break;
     }
+    case ledger_format::record_type::server_available: {
+        const server_payment& p = r.payment;
+        w.str(p.payment_seq).str(p.access_token).str(p.market).str(p.product_seq).str(p.price).str(p.currency);
+        w.i64(r.time_ms);
+        break;
+    }
+    case ledger_format::record_type::server_attempt:
+        w.str(r.payment.payment_seq).i64(r.time_ms);
+        break;
+    case ledger_format::record_type::server_result:
+        w.str(r.payment.payment_seq).u8(r.payment.state == server_state::conflict ? 2 : 1).i64(r.payment.result_code);
+        w.i64(r.time_ms);
+        break;
     case ledger_format::record_type::deliver:
         key(r.entry.key);
         w.i64(r.time_ms);
@@ -5957,6 +6064,43 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
         if (r.delivered) e.delivered_time_ms = r.time_ms;
         r.store_time_ms = in.i64();
         if (e.credit_amount < 0 || e.credit_balance.empty() != (e.credit_amount == 0)) bad = "bad credit";
+        if (in.left() != 0) {
+            e.payment_seq = in.str();
+            r.payment.payment_seq = e.payment_seq;
+            r.payment.access_token = in.str();
+            const std::uint8_t confirmed = in.u8();
+            if (confirmed > 1) bad = "bad server confirmation flag";
+            r.payment.state = confirmed == 1 ? server_state::synced : server_state::pending;
+            if (in.ok() && (e.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
+        }
+        break;
+    }
+    case record_type::server_available: {
+        server_payment& p = r.payment;
+        p.payment_seq = in.str();
+        p.access_token = in.str();
+        p.market = in.str();
+        p.product_seq = in.str();
+        p.price = in.str();
+        p.currency = in.str();
+        r.time_ms = in.i64();
+        p.state = server_state::available;
+        if (in.ok() && (p.payment_seq.empty() || p.access_token.empty())) bad = "empty server payment";
+        break;
+    }
+    case record_type::server_attempt:
+        r.payment.payment_seq = in.str();
+        r.time_ms = in.i64();
+        if (in.ok() && r.payment.payment_seq.empty()) bad = "empty server payment";
+        break;
+    case record_type::server_result: {
+        r.payment.payment_seq = in.str();
+        const std::uint8_t outcome = in.u8();
+        if (outcome < 1 || outcome > 2) bad = "unknown server outcome " + std::to_string(outcome);
+        r.payment.state = outcome == 2 ? server_state::conflict : server_state::synced;
+        r.payment.result_code = in.i64();
+        r.time_ms = in.i64();
+        if (in.ok() && r.payment.payment_seq.empty()) bad = "empty server payment";
         break;
     }
     case record_type::deliver:
@@ -6014,6 +6158,9 @@ struct ledger_state {
     std::vector<history_item> history;
     std::int64_t trusted_time_ms = 0;
     std::uint64_t snapshot_records = 0; ///< records a compaction would write, less balances and clock
+    /// IAP server payments by payment_seq, and the order the ledger first heard of them.
+    std::map<std::string, server_payment, std::less<>> payments;
+    std::vector<std::string> payment_order;
 
     ledger_state() = default;
     ledger_state(const ledger_state&) = delete;
@@ -6055,10 +6202,33 @@ struct ledger_state {
             const auto position = static_cast<std::uint32_t>(entries.size());
             entries.push_back(std::move(r.entry));
             const ledger_entry& e = entries.back();
+            server_payment* paid = nullptr;
+            if (!e.payment_seq.empty()) {
+                const auto known = payments.find(e.payment_seq);
+                if (known != payments.end() && known->second.state != server_state::available) {
+                    std::string twice = "server payment " + e.payment_seq + " is consumed twice";
+                    entries.pop_back();
+                    return twice;
+                }
+                paid = known != payments.end() ? &known->second : nullptr;
+            }
             if (!index.insert(entries, position)) {
                 std::string twice = "purchase " + e.key.to_string() + " is consumed twice";
                 entries.pop_back();
                 return twice;
+            }
+            if (!e.payment_seq.empty()) {
+                if (paid == nullptr) {
+                    paid = &payments[e.payment_seq];
+                    paid->payment_seq = e.payment_seq;
+                    paid->time_ms = r.time_ms;
+                    payment_order.push_back(e.payment_seq);
+                    ++snapshot_records;
+                }
+                paid->access_token = r.payment.access_token;
+                paid->key = e.key;
+                paid->state = r.payment.state;
+                if (paid->state == server_state::synced) ++snapshot_records; // its result record
             }
             if (!e.credit_balance.empty()) {
                 // `consume` refuses a credit that overflows, so only a snapshot can get here with
@@ -6145,6 +6315,32 @@ struct ledger_state {
             return {};
         }
         case record_type::clock: clock(r.store_time_ms); return {};
+        case record_type::server_available: {
+            if (payments.count(r.payment.payment_seq) != 0)
+                return "server payment " + r.payment.payment_seq + " is announced twice";
+            server_payment& p = payments[r.payment.payment_seq];
+            p = std::move(r.payment);
+            p.time_ms = r.time_ms;
+            payment_order.push_back(p.payment_seq);
+            ++snapshot_records;
+            return {};
+        }
+        case record_type::server_attempt:
+        case record_type::server_result: {
+            const auto it = payments.find(r.payment.payment_seq);
+            if (it == payments.end()) return "server record for unknown payment " + r.payment.payment_seq;
+            server_payment& p = it->second;
+            // Count what a snapshot writes for this payment: one attempt, one result.
+            if (r.type == record_type::server_attempt) {
+                if (!p.attempted) ++snapshot_records;
+                p.attempted = true;
+            } else {
+                if (p.state != server_state::synced && p.state != server_state::conflict) ++snapshot_records;
+                p.state = r.payment.state;
+                p.result_code = r.payment.result_code;
+            }
+            return {};
+        }
         }
         return "unknown record type";
     }
@@ -6331,6 +6527,16 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
         s.chain = next;
         return {};
     };
+    // Payments the server listed come first: a consume of one of them must find it known.
+    for (const std::string& seq : s.payment_order) {
+        const server_payment& p = s.payments.find(seq)->second;
+        if (p.market.empty()) continue;
+        ledger_record r;
+        r.type = record_type::server_available;
+        r.payment = p;
+        r.time_ms = p.time_ms;
+        if (auto added = add(r); !added) return std::move(added).error();
+    }
     for (const history_item& h : s.history) {
         ledger_record r;
         r.time_ms = h.time_ms;
@@ -6338,6 +6544,7 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
             r.type = record_type::consume;
             r.entry = s.entries[h.entry];
             r.entry.expires_time_ms = h.expires_time_ms;
+            if (!r.entry.payment_seq.empty()) r.payment.access_token = s.payments.find(r.entry.payment_seq)->second.access_token;
         } else if (h.kind == history_kind::delivered) {
             r.type = record_type::deliver;
             r.entry.key = s.entries[h.entry].key;
@@ -6350,6 +6557,22 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
             continue;
         }
         if (auto added = add(r); !added) return std::move(added).error();
+    }
+    for (const std::string& seq : s.payment_order) {
+        const server_payment& p = s.payments.find(seq)->second;
+        ledger_record r;
+        r.payment.payment_seq = seq;
+        r.time_ms = now;
+        if (p.attempted) {
+            r.type = record_type::server_attempt;
+            if (auto added = add(r); !added) return std::move(added).error();
+        }
+        if (p.state == server_state::synced || p.state == server_state::conflict) {
+            r.type = record_type::server_result;
+            r.payment.state = p.state;
+            r.payment.result_code = p.result_code;
+            if (auto added = add(r); !added) return std::move(added).error();
+        }
     }
     for (const auto& b : s.balances) {
         ledger_record r;
@@ -6416,6 +6639,8 @@ inline result<void> compact_locked(ledger_state& s) {
     s.history = std::move(fresh->history);
     s.trusted_time_ms = fresh->trusted_time_ms;
     s.snapshot_records = fresh->snapshot_records;
+    s.payments = std::move(fresh->payments);
+    s.payment_order = std::move(fresh->payment_order);
     // The new file is in use either way; this only makes the rename itself survive power loss.
     return s.files->sync_directory_of(s.path);
 }
@@ -6589,6 +6814,12 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
     e.credit_amount = options.credit_amount;
     r.store_time_ms = options.store_time_ms;
     r.delivered = options.delivered;
+    if (options.payment_seq.empty() != options.access_token.empty())
+        return make_error(errc::malformed_input, "a server payment needs both payment_seq and access_token");
+    e.payment_seq = options.payment_seq;
+    r.payment.payment_seq = options.payment_seq;
+    r.payment.access_token = options.access_token;
+    r.payment.state = options.server_confirmed ? server_state::synced : server_state::pending;
 
     std::lock_guard<std::mutex> lock(state_->mutex);
     detail::ledger_state& s = *state_;
@@ -6596,6 +6827,16 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
         return make_error(errc::already_consumed, "purchase " + e.key.to_string() + " was already consumed at " +
                                                       detail::format_time_ms(before->consumed_time_ms) + " (" +
                                                       std::to_string(before->consumed_time_ms) + " ms)");
+    if (!e.payment_seq.empty()) {
+        const auto known = s.payments.find(e.payment_seq);
+        if (known != s.payments.end() && known->second.key)
+            return make_error(errc::already_consumed, "server payment " + e.payment_seq + " was already consumed as " +
+                                                          known->second.key->to_string());
+        if (known != s.payments.end() && known->second.state == server_state::conflict)
+            return make_error(errc::already_consumed, "server payment " + e.payment_seq +
+                                                          " was consumed elsewhere (the IAP server answered " +
+                                                          std::to_string(known->second.result_code) + ")");
+    }
     r.time_ms = detail::wall_clock_ms();
     e.consumed_time_ms = r.time_ms;
     if (r.delivered) e.delivered_time_ms = r.time_ms;
@@ -6683,6 +6924,82 @@ IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) 
     (void)s.apply(std::move(r));
     detail::maybe_compact(s);
     return {};
+}
+
+IAP_EMBEDDED_DECL std::vector<server_payment> ledger::server_payments(server_state state) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::vector<server_payment> out;
+    for (const std::string& seq : state_->payment_order) {
+        const server_payment& p = state_->payments.find(seq)->second;
+        if (p.state == state) out.push_back(p);
+    }
+    return out;
+}
+
+IAP_EMBEDDED_DECL std::optional<server_payment> ledger::find_payment(std::string_view payment_seq) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const auto it = state_->payments.find(payment_seq);
+    if (it == state_->payments.end()) return std::nullopt;
+    return it->second;
+}
+
+IAP_EMBEDDED_DECL result<bool> ledger::record_server_available(const server_payment& payment) {
+    if (payment.payment_seq.empty() || payment.access_token.empty())
+        return make_error(errc::malformed_input, "a server payment needs a payment_seq and an access_token");
+    if (payment.market.empty()) return make_error(errc::malformed_input, "a listed server payment needs its market");
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    if (s.payments.count(payment.payment_seq) != 0) return false;
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::server_available;
+    r.payment = payment;
+    r.payment.state = server_state::available;
+    r.payment.key.reset();
+    r.payment.attempted = false;
+    r.payment.result_code = 0;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return true;
+}
+
+namespace detail {
+/// Appends a server_attempt or server_result record about a known payment.
+inline result<void> record_server_event(ledger_state& s, ledger_record&& r) {
+    if (s.payments.find(r.payment.payment_seq) == s.payments.end())
+        return make_error(errc::malformed_input, "server payment " + r.payment.payment_seq + " is not in the ledger");
+    r.time_ms = wall_clock_ms();
+    if (auto appended = append_record(s, r); !appended) return appended;
+    (void)s.apply(std::move(r));
+    maybe_compact(s);
+    return {};
+}
+} // namespace detail
+
+IAP_EMBEDDED_DECL result<void> ledger::record_server_attempt(std::string_view payment_seq) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const auto it = state_->payments.find(payment_seq);
+    if (it != state_->payments.end() && it->second.attempted) return {};
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::server_attempt;
+    r.payment.payment_seq = std::string(payment_seq);
+    return detail::record_server_event(*state_, std::move(r));
+}
+
+IAP_EMBEDDED_DECL result<void> ledger::record_server_result(std::string_view payment_seq, server_state outcome,
+                                                            std::int64_t result_code) {
+    if (outcome != server_state::synced && outcome != server_state::conflict)
+        return make_error(errc::malformed_input, "a server result is synced or conflict");
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const auto it = state_->payments.find(payment_seq);
+    if (it != state_->payments.end() && it->second.state == outcome && it->second.result_code == result_code) return {};
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::server_result;
+    r.payment.payment_seq = std::string(payment_seq);
+    r.payment.state = outcome;
+    r.payment.result_code = result_code;
+    return detail::record_server_event(*state_, std::move(r));
 }
 
 IAP_EMBEDDED_DECL std::int64_t ledger::trusted_time_ms() const {
@@ -6821,6 +7138,664 @@ IAP_EMBEDDED_DECL std::uint64_t ledger::recovered_bytes() const {
 
 #endif // IAP_EMBEDDED_LEDGER_HPP
 // ---- end iap_embedded/ledger.hpp ----
+
+// ---- begin iap_embedded/http_transport.hpp ----
+//
+// The one thing the sync client needs from a network stack: send one HTTP request to the IAP
+// server, get its status, headers and body back. An engine with its own HTTP stack implements
+// `http_transport` over it; `beast_transport.hpp` (Boost.Beast over mbedTLS) is the default.
+//
+// Contract for implementations:
+// - `send` is called from one thread at a time per transport object.
+// - The request's `target` is the API path ("/v1/service/consume"); the transport prefixes the
+//   base path of its server URL, adds `Host`, `Content-Length` and connection headers itself.
+// - Failures map to typed errors: `network_error` (no connection, dropped, timed out),
+//   `tls_error` (certificate not trusted or not for the host, handshake failed),
+//   `malformed_response` (not HTTP, or larger than the transport's limit). An HTTP error status
+//   is NOT a transport failure: it is returned as a response and the caller decides.
+// - A request whose outcome is unknown (the connection dropped after it was sent) is reported
+//   as `network_error`; the caller treats it as possibly delivered.
+#ifndef IAP_EMBEDDED_HTTP_TRANSPORT_HPP
+#define IAP_EMBEDDED_HTTP_TRANSPORT_HPP
+
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+
+/// One HTTP request to the IAP server.
+struct http_request {
+    std::string method = "POST";
+    std::string target; ///< API path, e.g. "/v1/service/consume"
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+};
+
+/// One HTTP response.
+struct http_response {
+    int status = 0;
+    std::vector<std::pair<std::string, std::string>> headers;
+    std::string body;
+
+    /// The first header named `name` (case-insensitive), or empty.
+    std::string_view header(std::string_view name) const noexcept {
+        for (const auto& h : headers) {
+            if (h.first.size() != name.size()) continue;
+            bool same = true;
+            for (std::size_t i = 0; i < name.size() && same; ++i) {
+                const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
+                same = lower(h.first[i]) == lower(name[i]);
+            }
+            if (same) return h.second;
+        }
+        return {};
+    }
+};
+
+/// Sends requests to one server. See the contract at the top of this header.
+class http_transport {
+public:
+    virtual ~http_transport() = default;
+    virtual result<http_response> send(const http_request& request) = 0;
+};
+
+/// A parsed server URL: `https://host[:port][/base/path]` (or `http://` when plain HTTP is
+/// explicitly allowed by the transport).
+struct server_url {
+    bool https = true;
+    std::string host;
+    std::uint16_t port = 443;
+    std::string base_path; ///< without a trailing slash; empty for the root
+};
+
+/// Parses `url`. `malformed_input` for anything but http(s)://host[:port][/path] (no user info,
+/// query or fragment; IPv6 literals in brackets).
+IAP_EMBEDDED_DECL result<server_url> parse_server_url(std::string_view url);
+
+} // namespace v1
+} // namespace iap_embedded
+
+
+// ---- begin iap_embedded/impl/http_transport.ipp ----
+#ifndef IAP_EMBEDDED_IMPL_HTTP_TRANSPORT_IPP
+#define IAP_EMBEDDED_IMPL_HTTP_TRANSPORT_IPP
+
+
+namespace iap_embedded {
+inline namespace v1 {
+
+IAP_EMBEDDED_DECL result<server_url> parse_server_url(std::string_view url) {
+    const auto bad = [&](const char* why) {
+        return make_error(errc::malformed_input, "server URL '" + std::string(url) + "': " + why);
+    };
+    server_url out;
+    std::string_view rest = url;
+    if (rest.substr(0, 8) == "https://") {
+        rest.remove_prefix(8);
+    } else if (rest.substr(0, 7) == "http://") {
+        out.https = false;
+        out.port = 80;
+        rest.remove_prefix(7);
+    } else {
+        return bad("must start with https:// (or http://)");
+    }
+    if (rest.find_first_of("?#@") != std::string_view::npos) return bad("user info, query and fragment are not allowed");
+    const std::size_t slash = rest.find('/');
+    std::string_view authority = rest.substr(0, slash);
+    std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+    while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+    std::string_view port;
+    if (!authority.empty() && authority.front() == '[') {
+        const std::size_t close = authority.find(']');
+        if (close == std::string_view::npos) return bad("unterminated IPv6 literal");
+        out.host = std::string(authority.substr(1, close - 1));
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') return bad("junk after the IPv6 literal");
+            port = after.substr(1);
+        }
+    } else {
+        const std::size_t colon = authority.rfind(':');
+        out.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) port = authority.substr(colon + 1);
+        if (out.host.find(':') != std::string::npos) return bad("IPv6 addresses must be in brackets");
+    }
+    if (out.host.empty()) return bad("no host");
+    for (const char c : out.host) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+                        c == '-' || c == ':' || c == '_';
+        if (!ok) return bad("the host has a character that is not allowed");
+    }
+    if (authority.find(':') != std::string_view::npos && port.empty() && authority.back() == ':')
+        return bad("empty port");
+    if (!port.empty()) {
+        unsigned value = 0;
+        for (const char c : port) {
+            if (c < '0' || c > '9' || value > 65535) return bad("the port is not a number from 1 to 65535");
+            value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (value == 0 || value > 65535) return bad("the port is not a number from 1 to 65535");
+        out.port = static_cast<std::uint16_t>(value);
+    }
+    out.base_path = std::string(path);
+    return out;
+}
+
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_IMPL_HTTP_TRANSPORT_IPP
+// ---- end iap_embedded/impl/http_transport.ipp ----
+
+#endif // IAP_EMBEDDED_HTTP_TRANSPORT_HPP
+// ---- end iap_embedded/http_transport.hpp ----
+
+// ---- begin iap_embedded/sync.hpp ----
+//
+// Optional sync with the IAP server (NHN Cloud IAP, formerly TOAST IAP), so that the server stays
+// the source of truth when the app is online. Needs a `http_transport`: the default one is
+// `beast_transport.hpp` (Boost.Beast over mbedTLS); an engine can plug in its own HTTP stack. The
+// core never depends on this header.
+//
+//     iap_embedded::beast_transport_options tls;                  // system CA bundle by default
+//     auto transport = iap_embedded::beast_transport::create("https://api-iap.cloud.toast.com", tls);
+//     iap_embedded::sync_client sync(ledger, **transport, {app_key, user_key, iap_embedded::market::google_play});
+//
+//     ledger.consume(purchase, options_with_payment_seq);        // offline-first: grant now ...
+//     auto summary = sync.sync();                                // ... push and fetch when online
+//     for (const auto& p : ledger.server_payments(iap_embedded::server_state::available))
+//         if (auto claimed = sync.claim(p.payment_seq)) grant(claimed->product_id);
+//
+// What `sync()` does, in order:
+// 1. Pushes every pending intent (a purchase consumed here with a `payment_seq`): a durable
+//    "attempted" mark is written before the first request, then `POST /v1/service/consume`.
+//    Success marks it synced. `5018 already consumed` marks it synced when an earlier request of
+//    ours may have reached the server (the mark was there before this sync), and a conflict
+//    (consumed elsewhere: a receipt replayed on another device) when this was our first request.
+//    Any other failure leaves it pending; a request that may have reached the server is safe to
+//    repeat because a repeat answers 5018 and the mark says it was ours.
+// 2. Fetches `POST /v1/service/consumable` and records each payment the ledger does not know as
+//    `available` (reinstall, second device, a crash before the local consume).
+// Nothing in the ledger changes on a failed request except the attempted mark. A failed sync
+// returns the error and sets `retry_delay()`: exponential back-off with jitter, for the app's
+// scheduler (`sync()` itself never sleeps and never refuses).
+//
+// `claim(payment_seq)` turns an available payment into a local consume, server first: the server
+// consume must succeed (or answer 5018 after an earlier attempt of ours) before the ledger records
+// the consume, so a payment consumed elsewhere is reported (`already_consumed`, and recorded as a
+// conflict) and never granted. A crash between the server's answer and the ledger's record is
+// repaired by the next claim, which gets 5018 and finds its own attempted mark.
+//
+// One `sync_client` per ledger and thread; the ledger itself may be used from other threads.
+#ifndef IAP_EMBEDDED_SYNC_HPP
+#define IAP_EMBEDDED_SYNC_HPP
+
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+
+/// The IAP server's markets.
+enum class market {
+    google_play, ///< "GG"
+    app_store,   ///< "AS"
+    one_store,   ///< "ONESTORE"
+};
+
+/// The server's id of a market ("GG", "AS", "ONESTORE").
+constexpr std::string_view market_id(market m) noexcept {
+    switch (m) {
+    case market::google_play: return "GG";
+    case market::app_store: return "AS";
+    case market::one_store: return "ONESTORE";
+    }
+    return "GG";
+}
+
+/// The store a market sells through.
+constexpr store_kind store_of(market m) noexcept {
+    switch (m) {
+    case market::google_play: return store_kind::google_play;
+    case market::app_store: return store_kind::app_store;
+    case market::one_store: return store_kind::one_store;
+    }
+    return store_kind::google_play;
+}
+
+/// Parses "GG", "AS" or "ONESTORE". `malformed_input` otherwise.
+IAP_EMBEDDED_DECL result<market> parse_market(std::string_view id);
+
+/// Who is syncing, and how patiently.
+struct sync_options {
+    std::string app_key;  ///< sent as X-NHN-TCIAP-AppKey
+    std::string user_key; ///< the app's user id, as the IAP SDK was given it
+    iap_embedded::market market = market::google_play;
+    std::string user_channel = "GF";
+    /// Back-off after the k-th failed sync in a row: base * 2^(k-1), at most `backoff_max`, times
+    /// a random factor in [0.5, 1].
+    std::chrono::milliseconds backoff_base{1000};
+    std::chrono::milliseconds backoff_max{15 * 60 * 1000};
+};
+
+/// What one `sync()` did.
+struct sync_summary {
+    std::size_t pushed = 0;                ///< server consumes confirmed in this run
+    std::size_t fetched = 0;               ///< payments newly recorded as available in this run
+    std::vector<server_payment> conflicts; ///< payments found consumed elsewhere in this run
+    std::size_t pending = 0;               ///< consumes still waiting for the server afterwards
+    std::size_t available = 0;             ///< payments available to `claim` afterwards
+};
+
+/// An active subscription as the server lists it.
+struct server_subscription {
+    std::string payment_seq;
+    std::string product_seq;
+    std::string product_id;
+    std::optional<std::int64_t> purchase_time_ms;
+    std::optional<std::int64_t> expiry_time_ms;
+};
+
+/// Syncs one ledger with the IAP server for one user and market.
+class sync_client {
+public:
+    /// `ledger` and `transport` must outlive the client.
+    IAP_EMBEDDED_DECL sync_client(ledger& ledger, http_transport& transport, sync_options options);
+
+    /// Pushes pending consumes, then fetches the consumable list (see the top of this header).
+    /// On failure: `network_error`, `tls_error`, `server_error` (result code in the message),
+    /// `malformed_response`, or a ledger error; what was done before it stays done.
+    IAP_EMBEDDED_DECL result<sync_summary> sync();
+
+    /// Consumes an available payment: server first, then the ledger (with `options`; its
+    /// payment fields are filled in). `already_consumed` when it was consumed here or elsewhere.
+    IAP_EMBEDDED_DECL result<ledger_entry> claim(std::string_view payment_seq, consume_options options = {});
+
+    /// The user's active subscriptions in `package_name` (nothing is recorded).
+    IAP_EMBEDDED_DECL result<std::vector<server_subscription>> active_subscriptions(std::string_view package_name);
+
+    /// How long to wait before the next `sync()` after failures; zero after a success.
+    std::chrono::milliseconds retry_delay() const noexcept { return retry_delay_; }
+    /// Failed syncs in a row.
+    unsigned consecutive_failures() const noexcept { return failures_; }
+
+private:
+    struct answer;
+    IAP_EMBEDDED_DECL result<answer> post(const char* target, const std::string& body);
+    IAP_EMBEDDED_DECL result<void> push(const server_payment& p, sync_summary& summary);
+    IAP_EMBEDDED_DECL result<sync_summary> run();
+
+    ledger* ledger_;
+    http_transport* transport_;
+    sync_options options_;
+    unsigned failures_ = 0;
+    std::chrono::milliseconds retry_delay_{0};
+    std::minstd_rand jitter_;
+};
+
+} // namespace v1
+} // namespace iap_embedded
+
+
+// ---- begin iap_embedded/impl/sync.ipp ----
+#ifndef IAP_EMBEDDED_IMPL_SYNC_IPP
+#define IAP_EMBEDDED_IMPL_SYNC_IPP
+
+
+// ---- begin iap_embedded/detail/iap_server_response.hpp ----
+//
+// Reading the IAP server's answers, which are untrusted input like everything else that crosses
+// the network. Every answer is `{"header": {"isSuccessful": bool, "resultCode": int,
+// "resultMessage": string}, "result": ...}`; anything else is `malformed_response`, and so is a
+// `result` without the fields the API documents.
+#ifndef IAP_EMBEDDED_DETAIL_IAP_SERVER_RESPONSE_HPP
+#define IAP_EMBEDDED_DETAIL_IAP_SERVER_RESPONSE_HPP
+
+
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// The envelope of every answer.
+struct server_envelope {
+    bool successful = false;
+    std::int64_t result_code = 0;
+    std::string result_message;
+    picojson::value result; ///< null when absent
+};
+
+/// Largest answer body read, in bytes: a consumable list of a few thousand payments.
+constexpr std::size_t max_server_response_bytes = 1u << 20;
+
+inline error_info malformed_response(std::string what) {
+    return make_error(errc::malformed_response, "the IAP server's response " + std::move(what));
+}
+
+inline result<server_envelope> parse_server_envelope(std::string_view body) {
+    if (body.size() > max_server_response_bytes)
+        return malformed_response("is larger than " + std::to_string(max_server_response_bytes) + " bytes");
+    auto root = parse_json(body);
+    if (!root) return malformed_response("is not JSON: " + root.message());
+    if (!root->is<picojson::object>()) return malformed_response("is not a JSON object");
+    json_fields top(root->get<picojson::object>());
+    const picojson::object* header = top.object("header", true);
+    server_envelope out;
+    if (header != nullptr) {
+        json_fields h(*header);
+        out.successful = h.boolean("isSuccessful", true).value_or(false);
+        out.result_code = h.integer("resultCode", true).value_or(0);
+        out.result_message = h.string("resultMessage");
+        if (h.failure) return malformed_response("header: " + h.failure->message());
+    }
+    if (top.failure) return malformed_response(top.failure->message());
+    if (const picojson::value* r = top.find("result")) out.result = *r;
+    return out;
+}
+
+/// A member that the server may send as a string or a number ("paymentSeq": "2014..." or
+/// 2014...), as text; integral numbers are written without a fraction. Empty when absent.
+inline std::string scalar_text(json_fields& f, const char* key, bool required) {
+    const picojson::value* v = f.find(key);
+    if (v == nullptr || v->is<picojson::null>()) {
+        if (required) f.fail_with(std::string("the field \"") + key + "\" is missing");
+        return {};
+    }
+    if (v->is<std::string>()) {
+        if (required && v->get<std::string>().empty()) f.fail_with(std::string("the field \"") + key + "\" is empty");
+        return v->get<std::string>();
+    }
+    if (v->is<double>()) {
+        const double d = v->get<double>();
+        constexpr double exact_limit = 9007199254740992.0; // 2^53
+        if (std::floor(d) == d && std::fabs(d) <= exact_limit) return std::to_string(static_cast<std::int64_t>(d));
+        return v->serialize();
+    }
+    f.fail_with(std::string("the field \"") + key + "\" must be a string or a number");
+    return {};
+}
+
+/// One payment of a consumable list: `{paymentSeq, productSeq, currency, price, accessToken}`.
+inline result<server_payment> parse_server_payment(const picojson::value& item, std::string_view market) {
+    if (!item.is<picojson::object>()) return malformed_response("lists a payment that is not an object");
+    json_fields f(item.get<picojson::object>());
+    server_payment p;
+    p.payment_seq = scalar_text(f, "paymentSeq", true);
+    p.access_token = f.string("accessToken", true);
+    p.product_seq = scalar_text(f, "productSeq", false);
+    p.price = scalar_text(f, "price", false);
+    p.currency = f.string("currency");
+    if (!f.failure && p.access_token.empty()) f.fail_with("the field \"accessToken\" is empty");
+    if (f.failure) return malformed_response("lists a payment that is malformed: " + f.failure->message());
+    p.market = std::string(market);
+    p.state = server_state::available;
+    return p;
+}
+
+/// The result of `/v1/service/consumable`: an array of payments.
+inline result<std::vector<server_payment>> parse_consumable_list(const picojson::value& result, std::string_view market) {
+    if (result.is<picojson::null>()) return std::vector<server_payment>{};
+    if (!result.is<picojson::array>()) return malformed_response("to a consumable list is not an array");
+    std::vector<server_payment> out;
+    out.reserve(result.get<picojson::array>().size());
+    for (const auto& item : result.get<picojson::array>()) {
+        auto p = parse_server_payment(item, market);
+        if (!p) return std::move(p).error();
+        out.push_back(std::move(*p));
+    }
+    return out;
+}
+
+/// The result of `/v1/service/consume`: `{price, currency, productSeq}`.
+struct consume_answer {
+    std::string price;
+    std::string currency;
+    std::string product_seq;
+};
+
+inline result<consume_answer> parse_consume_answer(const picojson::value& result) {
+    consume_answer out;
+    if (result.is<picojson::null>()) return out;
+    if (!result.is<picojson::object>()) return malformed_response("to a consume is not an object");
+    json_fields f(result.get<picojson::object>());
+    out.price = scalar_text(f, "price", false);
+    out.currency = f.string("currency");
+    out.product_seq = scalar_text(f, "productSeq", false);
+    if (f.failure) return malformed_response("to a consume is malformed: " + f.failure->message());
+    return out;
+}
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_IAP_SERVER_RESPONSE_HPP
+// ---- end iap_embedded/detail/iap_server_response.hpp ----
+
+#include <algorithm>
+#include <utility>
+
+namespace iap_embedded {
+inline namespace v1 {
+
+IAP_EMBEDDED_DECL result<market> parse_market(std::string_view id) {
+    if (id == "GG") return market::google_play;
+    if (id == "AS") return market::app_store;
+    if (id == "ONESTORE") return market::one_store;
+    return make_error(errc::malformed_input, "unknown market '" + std::string(id) + "' (GG, AS or ONESTORE)");
+}
+
+struct sync_client::answer {
+    detail::server_envelope envelope;
+};
+
+namespace detail {
+/// The IAP server's result code for "already consumed".
+constexpr std::int64_t server_code_already_consumed = 5018;
+
+/// A JSON object of string members, in the order given.
+inline std::string json_request(std::initializer_list<std::pair<const char*, std::string_view>> members) {
+    picojson::object o;
+    for (const auto& m : members) o[m.first] = picojson::value(std::string(m.second));
+    return picojson::value(std::move(o)).serialize();
+}
+
+inline error_info server_failure(const server_envelope& e, const char* target) {
+    return make_error(errc::server_error, std::string("the IAP server refused ") + target + ": result code " +
+                                              std::to_string(e.result_code) +
+                                              (e.result_message.empty() ? std::string() : " (" + e.result_message + ")"));
+}
+} // namespace detail
+
+IAP_EMBEDDED_DECL sync_client::sync_client(ledger& ledger, http_transport& transport, sync_options options)
+    : ledger_(&ledger), transport_(&transport), options_(std::move(options)), jitter_(std::random_device{}()) {}
+
+IAP_EMBEDDED_DECL result<sync_client::answer> sync_client::post(const char* target, const std::string& body) {
+    http_request request;
+    request.target = target;
+    request.headers = {{"Content-Type", "application/json"}, {"X-NHN-TCIAP-AppKey", options_.app_key}};
+    request.body = body;
+    auto response = transport_->send(request);
+    if (!response) return std::move(response).error();
+    if (response->status < 200 || response->status > 299)
+        return make_error(errc::server_error, std::string("the IAP server answered HTTP ") +
+                                                  std::to_string(response->status) + " to " + target);
+    auto envelope = detail::parse_server_envelope(response->body);
+    if (!envelope) return std::move(envelope).error();
+    return answer{std::move(*envelope)};
+}
+
+IAP_EMBEDDED_DECL result<void> sync_client::push(const server_payment& p, sync_summary& summary) {
+    // The mark goes to disk before the request can reach the server, so a 5018 to a later
+    // request is known to be possibly our own.
+    const bool ours_before = p.attempted;
+    if (!ours_before) {
+        if (auto marked = ledger_->record_server_attempt(p.payment_seq); !marked) return marked;
+    }
+    auto got = post("/v1/service/consume",
+                    detail::json_request({{"paymentSeq", p.payment_seq}, {"accessToken", p.access_token}}));
+    if (!got) return std::move(got).error();
+    const detail::server_envelope& e = got->envelope;
+    if (e.successful) {
+        if (auto parsed = detail::parse_consume_answer(e.result); !parsed) return std::move(parsed).error();
+        if (auto done = ledger_->record_server_result(p.payment_seq, server_state::synced, e.result_code); !done) return done;
+        ++summary.pushed;
+        return {};
+    }
+    if (e.result_code == detail::server_code_already_consumed) {
+        const server_state outcome = ours_before ? server_state::synced : server_state::conflict;
+        if (auto done = ledger_->record_server_result(p.payment_seq, outcome, e.result_code); !done) return done;
+        if (outcome == server_state::synced) {
+            ++summary.pushed;
+        } else {
+            auto now = ledger_->find_payment(p.payment_seq);
+            summary.conflicts.push_back(now ? *now : p);
+        }
+        return {};
+    }
+    return detail::server_failure(e, "a consume");
+}
+
+IAP_EMBEDDED_DECL result<sync_summary> sync_client::run() {
+    sync_summary summary;
+    for (const server_payment& p : ledger_->server_payments(server_state::pending)) {
+        if (auto pushed = push(p, summary); !pushed) return std::move(pushed).error();
+    }
+    const std::string_view market = market_id(options_.market);
+    auto got = post("/v1/service/consumable", detail::json_request({{"marketId", market},
+                                                                    {"userChannel", options_.user_channel},
+                                                                    {"userKey", options_.user_key}}));
+    if (!got) return std::move(got).error();
+    if (!got->envelope.successful) return detail::server_failure(got->envelope, "the consumable list");
+    auto listed = detail::parse_consumable_list(got->envelope.result, market);
+    if (!listed) return std::move(listed).error();
+    for (const server_payment& p : *listed) {
+        auto added = ledger_->record_server_available(p);
+        if (!added) return std::move(added).error();
+        if (*added) ++summary.fetched;
+    }
+    summary.pending = ledger_->server_payments(server_state::pending).size();
+    summary.available = ledger_->server_payments(server_state::available).size();
+    return summary;
+}
+
+IAP_EMBEDDED_DECL result<sync_summary> sync_client::sync() {
+    auto done = run();
+    if (done) {
+        failures_ = 0;
+        retry_delay_ = std::chrono::milliseconds(0);
+        return done;
+    }
+    ++failures_;
+    // base * 2^(k-1), capped, then a random factor in [0.5, 1] so many devices do not retry in step.
+    const auto base = std::max<std::int64_t>(options_.backoff_base.count(), 1);
+    const auto most = std::max<std::int64_t>(options_.backoff_max.count(), base);
+    std::int64_t delay = base;
+    for (unsigned k = 1; k < failures_ && delay < most; ++k) delay = delay > most / 2 ? most : delay * 2;
+    delay = std::min(delay, most);
+    std::uniform_int_distribution<std::int64_t> factor(delay / 2, delay);
+    retry_delay_ = std::chrono::milliseconds(factor(jitter_));
+    return done;
+}
+
+IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payment_seq, consume_options options) {
+    auto known = ledger_->find_payment(payment_seq);
+    if (!known) return make_error(errc::malformed_input, "server payment " + std::string(payment_seq) + " is not in the ledger; sync first");
+    if (known->state != server_state::available) {
+        return make_error(errc::already_consumed,
+                          "server payment " + std::string(payment_seq) +
+                              (known->state == server_state::conflict ? " was consumed elsewhere"
+                                                                      : " was already consumed here" +
+                                                                            (known->key ? " as " + known->key->to_string() : std::string())));
+    }
+    const bool ours_before = known->attempted;
+    if (!ours_before) {
+        if (auto marked = ledger_->record_server_attempt(payment_seq); !marked) return std::move(marked).error();
+    }
+    auto got = post("/v1/service/consume",
+                    detail::json_request({{"paymentSeq", payment_seq}, {"accessToken", known->access_token}}));
+    if (!got) return std::move(got).error();
+    const detail::server_envelope& e = got->envelope;
+    if (!e.successful && e.result_code == detail::server_code_already_consumed && !ours_before) {
+        if (auto done = ledger_->record_server_result(payment_seq, server_state::conflict, e.result_code); !done)
+            return std::move(done).error();
+        return make_error(errc::already_consumed, "server payment " + std::string(payment_seq) +
+                                                      " was consumed elsewhere (the IAP server answered 5018)");
+    }
+    if (!e.successful && e.result_code != detail::server_code_already_consumed) return detail::server_failure(e, "a consume");
+    if (e.successful) {
+        if (auto parsed = detail::parse_consume_answer(e.result); !parsed) return std::move(parsed).error();
+    }
+
+    auto m = parse_market(known->market);
+    purchase p;
+    p.store = store_of(m ? *m : options_.market);
+    // The purchase is known only by its payment: its key is the payment's.
+    const std::string id = "iap-payment-" + known->payment_seq;
+    switch (p.store) {
+    case store_kind::google_play: p.purchase_token = id; break;
+    case store_kind::one_store: p.purchase_id = id; break;
+    case store_kind::app_store: p.transaction_id = id; break;
+    }
+    p.product_id = known->product_seq;
+    p.product_ids = {known->product_seq};
+    options.payment_seq = known->payment_seq;
+    options.access_token = known->access_token;
+    options.server_confirmed = true;
+    return ledger_->consume(p, options);
+}
+
+IAP_EMBEDDED_DECL result<std::vector<server_subscription>> sync_client::active_subscriptions(std::string_view package_name) {
+    auto got = post("/v1/service/activeSubscriptionList",
+                    detail::json_request({{"marketId", market_id(options_.market)},
+                                          {"packageName", package_name},
+                                          {"userChannel", options_.user_channel},
+                                          {"userKey", options_.user_key}}));
+    if (!got) return std::move(got).error();
+    if (!got->envelope.successful) return detail::server_failure(got->envelope, "the subscription list");
+    const picojson::value& r = got->envelope.result;
+    std::vector<server_subscription> out;
+    if (r.is<picojson::null>()) return out;
+    if (!r.is<picojson::array>()) return detail::malformed_response("to a subscription list is not an array");
+    for (const auto& item : r.get<picojson::array>()) {
+        if (!item.is<picojson::object>()) return detail::malformed_response("lists a subscription that is not an object");
+        detail::json_fields f(item.get<picojson::object>());
+        server_subscription s;
+        s.payment_seq = detail::scalar_text(f, "paymentSeq", true);
+        s.product_seq = detail::scalar_text(f, "productSeq", false);
+        s.product_id = f.string("productId");
+        s.purchase_time_ms = f.milliseconds("purchaseTime");
+        s.expiry_time_ms = f.milliseconds("expiryTime");
+        if (f.failure) return detail::malformed_response("lists a malformed subscription: " + f.failure->message());
+        out.push_back(std::move(s));
+    }
+    return out;
+}
+
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_IMPL_SYNC_IPP
+// ---- end iap_embedded/impl/sync.ipp ----
+
+#endif // IAP_EMBEDDED_SYNC_HPP
+// ---- end iap_embedded/sync.hpp ----
 
 #endif // IAP_EMBEDDED_IAP_EMBEDDED_HPP
 // ---- end iap_embedded/iap_embedded.hpp ----

@@ -90,6 +90,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     IAP_EMBEDDED_FUZZ_ASSERT(again.entries.size() == s.entries.size());
     IAP_EMBEDDED_FUZZ_ASSERT(again.balances == s.balances);
     IAP_EMBEDDED_FUZZ_ASSERT(again.trusted_time_ms == s.trusted_time_ms);
+    IAP_EMBEDDED_FUZZ_ASSERT(again.payment_order == s.payment_order);
+    for (const auto& p : s.payments) {
+        const auto copy = again.payments.find(p.first);
+        IAP_EMBEDDED_FUZZ_ASSERT(copy != again.payments.end());
+        IAP_EMBEDDED_FUZZ_ASSERT(copy->second.state == p.second.state && copy->second.attempted == p.second.attempted);
+        IAP_EMBEDDED_FUZZ_ASSERT(copy->second.result_code == p.second.result_code);
+        IAP_EMBEDDED_FUZZ_ASSERT(copy->second.access_token == p.second.access_token);
+        IAP_EMBEDDED_FUZZ_ASSERT(copy->second.key.has_value() == p.second.key.has_value());
+    }
     for (const auto& e : s.entries) {
         const ledger_entry* copy = again.find(e.key);
         IAP_EMBEDDED_FUZZ_ASSERT(copy != nullptr);

@@ -18,7 +18,7 @@ import sys
 import zlib
 
 TARGETS = ("fuzz_base64", "fuzz_public_key", "fuzz_purchase_json", "fuzz_asn1", "fuzz_cms",
-           "fuzz_receipt_payload", "fuzz_jws", "fuzz_x509_chain", "fuzz_ledger")
+           "fuzz_receipt_payload", "fuzz_jws", "fuzz_x509_chain", "fuzz_ledger", "fuzz_server_response")
 
 APPLE_RECEIPTS = (
     "tpinappreceipt/receipt-production",
@@ -113,6 +113,17 @@ def ledger_records(purchase):
         (3, b"\x03" + text("2000000123") + b"\x03" + b"\x01" + i64(when + 2592000000) + i64(when + 9) + i64(when + 9)),
         (5, i64(when + 10) + i64(when + 10)),
         (6, text("gems") + i64(70) + i64(when + 11)),
+        # IAP server payments: listed (7), consumed here with its payment tail, attempted (8),
+        # synced (9); and one consumed here and found consumed elsewhere.
+        (7, text("P-1") + text("tok-1") + text("GG") + text("1000013") + text("1200") + text("KRW") + i64(when + 12)),
+        (1, b"\x01" + text("iap-payment-P-1") + text("1000013") + text("") + b"\x02" + i64(1) + i64(0) + b"\x00"
+         + i64(0) + i64(when + 13) + text("") + i64(0) + b"\x00" + i64(0) + text("P-1") + text("tok-1") + b"\x01"),
+        (1, b"\x01" + text(token + "-2") + text(product) + text(order + "-2") + b"\x02" + i64(1) + i64(when)
+         + b"\x00" + i64(0) + i64(when + 14) + text("") + i64(0) + b"\x00" + i64(0) + text("P-2") + text("tok-2")
+         + b"\x00"),
+        (8, text("P-2") + i64(when + 15)),
+        (9, text("P-2") + b"\x02" + i64(5018) + i64(when + 16)),
+        (9, text("P-1") + b"\x01" + i64(0) + i64(when + 17)),
     ]
 
 

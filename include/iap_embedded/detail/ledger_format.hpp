@@ -60,6 +60,9 @@ enum class record_type : std::uint8_t {
     spend = 4,       ///< a balance debited
     clock = 5,       ///< a time seen in verified store data
     balance_set = 6, ///< a balance's value (written by compaction)
+    server_available = 7, ///< the IAP server listed a payment this device has not consumed
+    server_attempt = 8,   ///< a server consume of a payment is about to be sent
+    server_result = 9,    ///< the IAP server's verdict on a payment's consume
 };
 
 /// CRC-32 (IEEE 802.3, as zlib computes it), slicing by eight bytes: replaying a large ledger
@@ -210,6 +213,8 @@ public:
         return std::string(reinterpret_cast<const char*>(p_ - n), n);
     }
     bool ok() const noexcept { return ok_; }
+    /// Bytes not read yet (optional trailing fields).
+    std::size_t left() const noexcept { return ok_ ? left_ : 0; }
     bool finished() const noexcept { return ok_ && left_ == 0; }
 
 private:

@@ -36,6 +36,9 @@ struct ledger_record {
     std::optional<std::int64_t> expires_time_ms;     ///< update
     std::string balance;         ///< spend, balance_set
     std::int64_t amount = 0;     ///< spend: debit; balance_set: value
+    /// consume: the payment's access token and whether the server already confirmed it;
+    /// server_*: the payment (server_result: `state` and `result_code`).
+    server_payment payment;
 };
 
 /// Positions of the ledger's entries by key: open addressing over 64-bit slots (a 32-bit hash
@@ -127,8 +130,24 @@ inline std::string encode_record(const ledger_record& r) {
         w.str(e.product_id).str(e.order_id).u8(static_cast<std::uint8_t>(e.kind)).i64(e.quantity).i64(e.purchase_time_ms);
         expires(e.expires_time_ms);
         w.i64(r.time_ms).str(e.credit_balance).i64(e.credit_amount).u8(r.delivered ? 1 : 0).i64(r.store_time_ms);
+        // Optional tail, present only for purchases with an IAP server payment.
+        if (!e.payment_seq.empty())
+            w.str(e.payment_seq).str(r.payment.access_token).u8(r.payment.state == server_state::synced ? 1 : 0);
         break;
     }
+    case ledger_format::record_type::server_available: {
+        const server_payment& p = r.payment;
+        w.str(p.payment_seq).str(p.access_token).str(p.market).str(p.product_seq).str(p.price).str(p.currency);
+        w.i64(r.time_ms);
+        break;
+    }
+    case ledger_format::record_type::server_attempt:
+        w.str(r.payment.payment_seq).i64(r.time_ms);
+        break;
+    case ledger_format::record_type::server_result:
+        w.str(r.payment.payment_seq).u8(r.payment.state == server_state::conflict ? 2 : 1).i64(r.payment.result_code);
+        w.i64(r.time_ms);
+        break;
     case ledger_format::record_type::deliver:
         key(r.entry.key);
         w.i64(r.time_ms);
@@ -191,6 +210,43 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
         if (r.delivered) e.delivered_time_ms = r.time_ms;
         r.store_time_ms = in.i64();
         if (e.credit_amount < 0 || e.credit_balance.empty() != (e.credit_amount == 0)) bad = "bad credit";
+        if (in.left() != 0) {
+            e.payment_seq = in.str();
+            r.payment.payment_seq = e.payment_seq;
+            r.payment.access_token = in.str();
+            const std::uint8_t confirmed = in.u8();
+            if (confirmed > 1) bad = "bad server confirmation flag";
+            r.payment.state = confirmed == 1 ? server_state::synced : server_state::pending;
+            if (in.ok() && (e.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
+        }
+        break;
+    }
+    case record_type::server_available: {
+        server_payment& p = r.payment;
+        p.payment_seq = in.str();
+        p.access_token = in.str();
+        p.market = in.str();
+        p.product_seq = in.str();
+        p.price = in.str();
+        p.currency = in.str();
+        r.time_ms = in.i64();
+        p.state = server_state::available;
+        if (in.ok() && (p.payment_seq.empty() || p.access_token.empty())) bad = "empty server payment";
+        break;
+    }
+    case record_type::server_attempt:
+        r.payment.payment_seq = in.str();
+        r.time_ms = in.i64();
+        if (in.ok() && r.payment.payment_seq.empty()) bad = "empty server payment";
+        break;
+    case record_type::server_result: {
+        r.payment.payment_seq = in.str();
+        const std::uint8_t outcome = in.u8();
+        if (outcome < 1 || outcome > 2) bad = "unknown server outcome " + std::to_string(outcome);
+        r.payment.state = outcome == 2 ? server_state::conflict : server_state::synced;
+        r.payment.result_code = in.i64();
+        r.time_ms = in.i64();
+        if (in.ok() && r.payment.payment_seq.empty()) bad = "empty server payment";
         break;
     }
     case record_type::deliver:
@@ -248,6 +304,9 @@ struct ledger_state {
     std::vector<history_item> history;
     std::int64_t trusted_time_ms = 0;
     std::uint64_t snapshot_records = 0; ///< records a compaction would write, less balances and clock
+    /// IAP server payments by payment_seq, and the order the ledger first heard of them.
+    std::map<std::string, server_payment, std::less<>> payments;
+    std::vector<std::string> payment_order;
 
     ledger_state() = default;
     ledger_state(const ledger_state&) = delete;
@@ -289,10 +348,33 @@ struct ledger_state {
             const auto position = static_cast<std::uint32_t>(entries.size());
             entries.push_back(std::move(r.entry));
             const ledger_entry& e = entries.back();
+            server_payment* paid = nullptr;
+            if (!e.payment_seq.empty()) {
+                const auto known = payments.find(e.payment_seq);
+                if (known != payments.end() && known->second.state != server_state::available) {
+                    std::string twice = "server payment " + e.payment_seq + " is consumed twice";
+                    entries.pop_back();
+                    return twice;
+                }
+                paid = known != payments.end() ? &known->second : nullptr;
+            }
             if (!index.insert(entries, position)) {
                 std::string twice = "purchase " + e.key.to_string() + " is consumed twice";
                 entries.pop_back();
                 return twice;
+            }
+            if (!e.payment_seq.empty()) {
+                if (paid == nullptr) {
+                    paid = &payments[e.payment_seq];
+                    paid->payment_seq = e.payment_seq;
+                    paid->time_ms = r.time_ms;
+                    payment_order.push_back(e.payment_seq);
+                    ++snapshot_records;
+                }
+                paid->access_token = r.payment.access_token;
+                paid->key = e.key;
+                paid->state = r.payment.state;
+                if (paid->state == server_state::synced) ++snapshot_records; // its result record
             }
             if (!e.credit_balance.empty()) {
                 // `consume` refuses a credit that overflows, so only a snapshot can get here with
@@ -379,6 +461,32 @@ struct ledger_state {
             return {};
         }
         case record_type::clock: clock(r.store_time_ms); return {};
+        case record_type::server_available: {
+            if (payments.count(r.payment.payment_seq) != 0)
+                return "server payment " + r.payment.payment_seq + " is announced twice";
+            server_payment& p = payments[r.payment.payment_seq];
+            p = std::move(r.payment);
+            p.time_ms = r.time_ms;
+            payment_order.push_back(p.payment_seq);
+            ++snapshot_records;
+            return {};
+        }
+        case record_type::server_attempt:
+        case record_type::server_result: {
+            const auto it = payments.find(r.payment.payment_seq);
+            if (it == payments.end()) return "server record for unknown payment " + r.payment.payment_seq;
+            server_payment& p = it->second;
+            // Count what a snapshot writes for this payment: one attempt, one result.
+            if (r.type == record_type::server_attempt) {
+                if (!p.attempted) ++snapshot_records;
+                p.attempted = true;
+            } else {
+                if (p.state != server_state::synced && p.state != server_state::conflict) ++snapshot_records;
+                p.state = r.payment.state;
+                p.result_code = r.payment.result_code;
+            }
+            return {};
+        }
         }
         return "unknown record type";
     }

@@ -55,6 +55,16 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
         s.chain = next;
         return {};
     };
+    // Payments the server listed come first: a consume of one of them must find it known.
+    for (const std::string& seq : s.payment_order) {
+        const server_payment& p = s.payments.find(seq)->second;
+        if (p.market.empty()) continue;
+        ledger_record r;
+        r.type = record_type::server_available;
+        r.payment = p;
+        r.time_ms = p.time_ms;
+        if (auto added = add(r); !added) return std::move(added).error();
+    }
     for (const history_item& h : s.history) {
         ledger_record r;
         r.time_ms = h.time_ms;
@@ -62,6 +72,7 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
             r.type = record_type::consume;
             r.entry = s.entries[h.entry];
             r.entry.expires_time_ms = h.expires_time_ms;
+            if (!r.entry.payment_seq.empty()) r.payment.access_token = s.payments.find(r.entry.payment_seq)->second.access_token;
         } else if (h.kind == history_kind::delivered) {
             r.type = record_type::deliver;
             r.entry.key = s.entries[h.entry].key;
@@ -74,6 +85,22 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
             continue;
         }
         if (auto added = add(r); !added) return std::move(added).error();
+    }
+    for (const std::string& seq : s.payment_order) {
+        const server_payment& p = s.payments.find(seq)->second;
+        ledger_record r;
+        r.payment.payment_seq = seq;
+        r.time_ms = now;
+        if (p.attempted) {
+            r.type = record_type::server_attempt;
+            if (auto added = add(r); !added) return std::move(added).error();
+        }
+        if (p.state == server_state::synced || p.state == server_state::conflict) {
+            r.type = record_type::server_result;
+            r.payment.state = p.state;
+            r.payment.result_code = p.result_code;
+            if (auto added = add(r); !added) return std::move(added).error();
+        }
     }
     for (const auto& b : s.balances) {
         ledger_record r;
@@ -140,6 +167,8 @@ inline result<void> compact_locked(ledger_state& s) {
     s.history = std::move(fresh->history);
     s.trusted_time_ms = fresh->trusted_time_ms;
     s.snapshot_records = fresh->snapshot_records;
+    s.payments = std::move(fresh->payments);
+    s.payment_order = std::move(fresh->payment_order);
     // The new file is in use either way; this only makes the rename itself survive power loss.
     return s.files->sync_directory_of(s.path);
 }
@@ -313,6 +342,12 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
     e.credit_amount = options.credit_amount;
     r.store_time_ms = options.store_time_ms;
     r.delivered = options.delivered;
+    if (options.payment_seq.empty() != options.access_token.empty())
+        return make_error(errc::malformed_input, "a server payment needs both payment_seq and access_token");
+    e.payment_seq = options.payment_seq;
+    r.payment.payment_seq = options.payment_seq;
+    r.payment.access_token = options.access_token;
+    r.payment.state = options.server_confirmed ? server_state::synced : server_state::pending;
 
     std::lock_guard<std::mutex> lock(state_->mutex);
     detail::ledger_state& s = *state_;
@@ -320,6 +355,16 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
         return make_error(errc::already_consumed, "purchase " + e.key.to_string() + " was already consumed at " +
                                                       detail::format_time_ms(before->consumed_time_ms) + " (" +
                                                       std::to_string(before->consumed_time_ms) + " ms)");
+    if (!e.payment_seq.empty()) {
+        const auto known = s.payments.find(e.payment_seq);
+        if (known != s.payments.end() && known->second.key)
+            return make_error(errc::already_consumed, "server payment " + e.payment_seq + " was already consumed as " +
+                                                          known->second.key->to_string());
+        if (known != s.payments.end() && known->second.state == server_state::conflict)
+            return make_error(errc::already_consumed, "server payment " + e.payment_seq +
+                                                          " was consumed elsewhere (the IAP server answered " +
+                                                          std::to_string(known->second.result_code) + ")");
+    }
     r.time_ms = detail::wall_clock_ms();
     e.consumed_time_ms = r.time_ms;
     if (r.delivered) e.delivered_time_ms = r.time_ms;
@@ -407,6 +452,82 @@ IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) 
     (void)s.apply(std::move(r));
     detail::maybe_compact(s);
     return {};
+}
+
+IAP_EMBEDDED_DECL std::vector<server_payment> ledger::server_payments(server_state state) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::vector<server_payment> out;
+    for (const std::string& seq : state_->payment_order) {
+        const server_payment& p = state_->payments.find(seq)->second;
+        if (p.state == state) out.push_back(p);
+    }
+    return out;
+}
+
+IAP_EMBEDDED_DECL std::optional<server_payment> ledger::find_payment(std::string_view payment_seq) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const auto it = state_->payments.find(payment_seq);
+    if (it == state_->payments.end()) return std::nullopt;
+    return it->second;
+}
+
+IAP_EMBEDDED_DECL result<bool> ledger::record_server_available(const server_payment& payment) {
+    if (payment.payment_seq.empty() || payment.access_token.empty())
+        return make_error(errc::malformed_input, "a server payment needs a payment_seq and an access_token");
+    if (payment.market.empty()) return make_error(errc::malformed_input, "a listed server payment needs its market");
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    if (s.payments.count(payment.payment_seq) != 0) return false;
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::server_available;
+    r.payment = payment;
+    r.payment.state = server_state::available;
+    r.payment.key.reset();
+    r.payment.attempted = false;
+    r.payment.result_code = 0;
+    r.time_ms = detail::wall_clock_ms();
+    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
+    (void)s.apply(std::move(r));
+    detail::maybe_compact(s);
+    return true;
+}
+
+namespace detail {
+/// Appends a server_attempt or server_result record about a known payment.
+inline result<void> record_server_event(ledger_state& s, ledger_record&& r) {
+    if (s.payments.find(r.payment.payment_seq) == s.payments.end())
+        return make_error(errc::malformed_input, "server payment " + r.payment.payment_seq + " is not in the ledger");
+    r.time_ms = wall_clock_ms();
+    if (auto appended = append_record(s, r); !appended) return appended;
+    (void)s.apply(std::move(r));
+    maybe_compact(s);
+    return {};
+}
+} // namespace detail
+
+IAP_EMBEDDED_DECL result<void> ledger::record_server_attempt(std::string_view payment_seq) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const auto it = state_->payments.find(payment_seq);
+    if (it != state_->payments.end() && it->second.attempted) return {};
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::server_attempt;
+    r.payment.payment_seq = std::string(payment_seq);
+    return detail::record_server_event(*state_, std::move(r));
+}
+
+IAP_EMBEDDED_DECL result<void> ledger::record_server_result(std::string_view payment_seq, server_state outcome,
+                                                            std::int64_t result_code) {
+    if (outcome != server_state::synced && outcome != server_state::conflict)
+        return make_error(errc::malformed_input, "a server result is synced or conflict");
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    const auto it = state_->payments.find(payment_seq);
+    if (it != state_->payments.end() && it->second.state == outcome && it->second.result_code == result_code) return {};
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::server_result;
+    r.payment.payment_seq = std::string(payment_seq);
+    r.payment.state = outcome;
+    r.payment.result_code = result_code;
+    return detail::record_server_event(*state_, std::move(r));
 }
 
 IAP_EMBEDDED_DECL std::int64_t ledger::trusted_time_ms() const {
