@@ -538,3 +538,194 @@ TEST_CASE("app store receipt payload: minimal payload, unknown types ignored, re
     r = payload_of(trailing);
     CHECK_FALSE(r);
 }
+
+namespace {
+
+// Any definite length, in its minimal form.
+bytes tlv(unsigned char tag, const bytes& content) {
+    bytes out{tag};
+    if (content.size() < 0x80) {
+        out.push_back(static_cast<unsigned char>(content.size()));
+    } else {
+        bytes length;
+        for (std::size_t n = content.size(); n > 0; n >>= 8) length.insert(length.begin(), static_cast<unsigned char>(n));
+        out.push_back(static_cast<unsigned char>(0x80 | length.size()));
+        out.insert(out.end(), length.begin(), length.end());
+    }
+    out.insert(out.end(), content.begin(), content.end());
+    return out;
+}
+// BER: an indefinite length closed by end-of-contents (constructed elements only).
+bytes indefinite(unsigned char tag, const bytes& content) {
+    bytes out{tag, 0x80};
+    out.insert(out.end(), content.begin(), content.end());
+    out.insert(out.end(), {0x00, 0x00});
+    return out;
+}
+bytes concat(const std::vector<bytes>& parts) {
+    bytes out;
+    for (const auto& p : parts) out.insert(out.end(), p.begin(), p.end());
+    return out;
+}
+bytes integer(std::int64_t v) {
+    bytes content;
+    do {
+        content.insert(content.begin(), static_cast<unsigned char>(v & 0xFF));
+        v >>= 8;
+    } while (!((v == 0 && (content[0] & 0x80) == 0) || (v == -1 && (content[0] & 0x80) != 0)));
+    return tlv(0x02, content);
+}
+// A ReceiptAttribute with any type; `ber` writes its SEQUENCE with an indefinite length.
+bytes attribute(std::int64_t type, const bytes& value, bool ber = false) {
+    const bytes fields = concat({integer(type), integer(1), tlv(0x04, value)});
+    return ber ? indefinite(0x30, fields) : tlv(0x30, fields);
+}
+bytes text_value(const std::string& s, unsigned char tag = 0x0C) { return tlv(tag, bytes(s.begin(), s.end())); }
+bytes date_value(const std::string& s) { return text_value(s, 0x16); }
+
+// A payload with every field set and one purchase with every in-app field set, DER or with BER
+// (indefinite lengths) at every level the parser accepts it.
+bytes full_payload(bool ber) {
+    const std::string long_product(150, 'p'); // long-form lengths in the value, the attribute and the SET
+    const std::vector<bytes> in_app = {
+        attribute(1701, integer(2), ber),
+        attribute(1702, text_value(long_product), ber),
+        attribute(1703, text_value("1000000637840752")),
+        attribute(1704, date_value("2019-12-10T12:54:58Z"), ber),
+        attribute(1705, text_value("1000000603177571")),
+        attribute(1706, date_value("2019-12-10T12:54:58.5Z")),
+        attribute(1708, date_value("2020-01-10T12:54:58Z"), ber),
+        attribute(1711, integer(1000000049596395)),
+        attribute(1712, date_value("2020-01-01T00:00:00+01:00")),
+        attribute(1719, integer(1), ber),
+        attribute(1720, bytes{0xFF, 0x00}), // unknown types are skipped, whatever their value
+    };
+    const bytes purchase_set = ber ? indefinite(0x31, concat(in_app)) : tlv(0x31, concat(in_app));
+    const std::vector<bytes> top = {
+        attribute(0, text_value("ProductionSandbox")),
+        attribute(2, text_value("com.example.app"), ber),
+        attribute(3, text_value("32")),
+        attribute(4, bytes{1, 2, 3}),
+        attribute(5, bytes(20, 0xAB)),
+        attribute(12, date_value("2020-05-06T18:28:49Z")),
+        attribute(17, purchase_set, ber),
+        attribute(18, date_value("")),
+        attribute(19, text_value("1.0")),
+        attribute(21, date_value("2021-05-06T18:28:49Z")),
+        attribute(70000, bytes{}),
+    };
+    return ber ? indefinite(0x31, concat(top)) : tlv(0x31, concat(top));
+}
+
+std::string payload_error(const bytes& set) {
+    const auto r = payload_of(set);
+    REQUIRE_FALSE(r);
+    CHECK(r.error_code() == errc::malformed_input);
+    return r.message();
+}
+
+} // namespace
+
+TEST_CASE("app store receipt payload: BER and long-form lengths parse as their DER form does") {
+    const auto der_form = payload_of(full_payload(false));
+    const auto ber_form = payload_of(full_payload(true));
+    INFO(der_form.message() << " / " << ber_form.message());
+    REQUIRE(der_form);
+    REQUIRE(ber_form);
+    for (const detail::receipt_payload* p : {&*der_form, &*ber_form}) {
+        CHECK(p->receipt_type == std::optional<std::string>("ProductionSandbox"));
+        CHECK(p->bundle_id == "com.example.app");
+        CHECK(p->bundle_id_value.size == 17);
+        CHECK(p->app_version == "32");
+        CHECK(p->original_app_version == "1.0");
+        CHECK(p->opaque_value.size == 3);
+        CHECK(p->sha1_hash.size == 20);
+        CHECK(p->creation_time_ms == ms("2020-05-06T18:28:49Z"));
+        CHECK(p->expiration_time_ms == ms("2021-05-06T18:28:49Z"));
+        CHECK_FALSE(p->original_purchase_time_ms); // the empty date: not set
+        REQUIRE(p->purchases.size() == 1);
+        const purchase& x = p->purchases[0];
+        CHECK(x.store == store_kind::app_store);
+        CHECK(x.product_id == std::string(150, 'p'));
+        CHECK(x.product_ids == std::vector<std::string>{x.product_id});
+        CHECK(x.transaction_id == "1000000637840752");
+        CHECK(x.original_transaction_id == "1000000603177571");
+        CHECK(x.quantity == 2);
+        CHECK(x.purchase_time_ms == ms("2019-12-10T12:54:58Z"));
+        CHECK(x.original_purchase_time_ms == ms("2019-12-10T12:54:58Z") + 500);
+        CHECK(x.expires_time_ms == ms("2020-01-10T12:54:58Z"));
+        CHECK(x.cancellation_time_ms == ms("2019-12-31T23:00:00Z"));
+        CHECK(x.web_order_line_item_id == 1000000049596395);
+        CHECK(x.in_intro_offer == true);
+        CHECK(x.state == purchase_state::refunded);
+    }
+}
+
+TEST_CASE("app store receipt payload: errors name the attribute, the element and the offset") {
+    const bytes required = concat(required_attributes());
+    const auto with = [&](const bytes& extra) { return payload_error(tlv(0x31, concat({required, extra}))); };
+    const std::size_t at = 2 + required.size(); // where `extra` starts in the payload
+
+    CHECK(with(tlv(0x30, concat({integer(99), tlv(0x04, {}), tlv(0x04, {})}))) ==
+          "expected the attribute version (tag 0x02), found tag 0x04 at offset " + std::to_string(at + 5));
+    CHECK(with(tlv(0x30, concat({integer(99), integer(1)}))) ==
+          "expected the attribute value OCTET STRING, found the end of its enclosing element at offset " +
+              std::to_string(at + 8));
+    CHECK(with(tlv(0x30, concat({integer(99), integer(1), tlv(0x04, {}), bytes{0x05, 0x00}}))) ==
+          "2 unexpected bytes at the end of a ReceiptAttribute (offset " + std::to_string(at + 10) + ")");
+    CHECK(with(tlv(0x30, concat({tlv(0x02, bytes(9, 0x01)), integer(1), tlv(0x04, {})}))) ==
+          "INTEGER does not fit in 64 bits");
+    CHECK(with(tlv(0x30, concat({tlv(0x02, {0x00, 0x05}), integer(1), tlv(0x04, {})}))) ==
+          "non-minimal INTEGER encoding");
+    CHECK(with(bytes{0x30, 0x81, 0x05, 0x02, 0x01, 0x63, 0x04, 0x00}) ==
+          "non-minimal length encoding at offset " + std::to_string(at));
+    CHECK(with(concat({indefinite(0x30, concat({integer(99), integer(1), tlv(0x04, {})})), bytes{0x00, 0x00}})) ==
+          "expected a ReceiptAttribute SEQUENCE (tag 0x30), found tag 0x00 at offset " + std::to_string(at + 12));
+    CHECK(with(bytes{0x30, 0x80, 0x02, 0x01, 0x63, 0x02, 0x01, 0x01, 0x04, 0x00}) ==
+          "indefinite-length element without end-of-contents at offset " + std::to_string(at));
+    CHECK(with(attribute(3, concat({text_value("2"), bytes{0x05}}))) ==
+          "receipt attribute 3: 1 unexpected bytes at the end of the attribute value (offset 3)");
+    CHECK(with(attribute(12, date_value("2024-13-01T00:00:00Z"))) ==
+          "receipt attribute 12: \"2024-13-01T00:00:00Z\" is not an RFC 3339 date");
+    CHECK(with(attribute(3, text_value("\xC0\x80"))) == "receipt attribute 3: UTF8String holds invalid UTF-8");
+    CHECK(with(attribute(4, bytes{9})) == "receipt attribute 4: appears twice");
+    CHECK(with(attribute(17, bytes{0x05, 0x00})) == "an in-app purchase is not a SET (tag 0x05)");
+
+    const auto in_app = [&](const std::vector<bytes>& attributes) { return with(attribute(17, tlv(0x31, concat(attributes)))); };
+    const bytes product = attribute(1702, text_value("p")), transaction = attribute(1703, text_value("7"));
+    const bytes date = attribute(1704, date_value("2020-01-01T00:00:00Z"));
+    CHECK(in_app({product, transaction, transaction, date}) == "receipt attribute 1703: appears twice");
+    CHECK(in_app({product, date}) == "in-app purchase of p has no transaction id (1703)");
+    CHECK(in_app({product, transaction, attribute(1704, date_value(""))}) == "in-app purchase 7 has no purchase date (1704)");
+    CHECK(in_app({transaction, date}) == "an in-app purchase has no product id (attribute 1702)");
+    CHECK(in_app({product, transaction, date, attribute(1701, text_value("1"))}) ==
+          "receipt attribute 1701: expected an INTEGER, found tag 0x0C");
+}
+
+TEST_CASE("app store receipt payload: many empty in-app purchases fail cleanly") {
+    std::vector<bytes> items = required_attributes();
+    for (int i = 0; i < 2000; ++i) items.push_back(attribute(17, bytes{0x31, 0x00}));
+    CHECK(payload_error(tlv(0x31, concat(items))) == "an in-app purchase has no product id (attribute 1702)");
+}
+
+TEST_CASE("app store receipt: RFC 3339 dates, edge cases of each part") {
+    using detail::parse_receipt_time_ms;
+    CHECK(parse_receipt_time_ms("2024-02-23 17:27:16z") == 1708709236000);
+    CHECK(parse_receipt_time_ms("2024-02-23t17:27:16Z") == 1708709236000);
+    CHECK(parse_receipt_time_ms("2016-12-31T23:59:60Z") == parse_receipt_time_ms("2017-01-01T00:00:00Z"));
+    CHECK(parse_receipt_time_ms("2000-02-29T00:00:00Z") == 951782400000);
+    CHECK(parse_receipt_time_ms("2023-10-19T01:45:36.1Z") == 1697679936100);
+    CHECK(parse_receipt_time_ms("2023-10-19T01:45:36.123456789Z") == 1697679936123);
+    CHECK(parse_receipt_time_ms("2020-07-22T18:33:15+0000") == parse_receipt_time_ms("2020-07-22T18:33:15Z"));
+    CHECK(parse_receipt_time_ms("0000-01-01T00:00:00Z") == -62167219200000);
+    for (const char* bad : {"2100-02-29T00:00:00Z", "2024-02-23T17:27:16.1234567890Z", "2024-02-23T17:27:16+01:0",
+                            "2024-02-23T17:27:16+0100x", "2024-02-23T17:27:16+01:00x", "2024-02-23T17:27:16+1:00",
+                            "2024-02-23T17:27:16+01:60", "2024-02-23T17:27:61Z", "2024-02-23T17:60:16Z",
+                            "2024-00-23T17:27:16Z", "2024-02-00T17:27:16Z", "2024-04-31T17:27:16Z", "2024/02/23T17:27:16Z",
+                            "2024-02-23X17:27:16Z", "2024-02-23T17-27:16Z", "2024-02-23T17:27-16Z", "2024-02-2317:27:16Z",
+                            "+024-02-23T17:27:16Z", "2024-02-23T17:27:16ZZ", "2024-02-23T17:27:16+", "2024-02-23T17:27:1Z",
+                            "20240-02-23T17:27:16Z"}) {
+        INFO(bad);
+        CHECK_FALSE(parse_receipt_time_ms(bad));
+    }
+}

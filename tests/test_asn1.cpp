@@ -269,3 +269,155 @@ TEST_CASE("asn1: reader reports the expected tag, the found tag and the offset")
     auto primitive = r.enter(asn1::element{0x04, {seq.data(), 2}, {seq.data() + 2, 0}, false});
     CHECK_FALSE(primitive);
 }
+
+TEST_CASE("asn1: the bool interface reads what next/enter/finish read and words the same errors") {
+    const std::vector<bytes> inputs = {
+        {0x04, 0x03, 'a', 'b', 'c'},
+        {0x30, 0x81, 0x80},
+        {0x30, 0x80, 0x05, 0x00, 0x00, 0x00},
+        {0x04, 0x81, 0x05, 1, 2, 3, 4, 5},
+        {0x04, 0x85, 1, 0, 0, 0, 0},
+        {0x04, 0x05, 1, 2},
+        {0x04, 0x82, 0x01},
+        {0x04},
+        {},
+        {0x1F, 0x81, 0x00},
+        {0x00, 0x00},
+        {0x04, 0x80, 0x00, 0x00},
+        {0x30, 0x80, 0x05, 0x00},
+        {0x30, 0x80, 0x00, 0x01, 0x00, 0x00, 0x00},
+        {0x05, 0x00, 0x00},
+    };
+    for (const bytes& input : inputs) {
+        const bytes& b = keep(input);
+        INFO("input of " << b.size() << " bytes starting " << (b.empty() ? -1 : b[0]));
+        asn1::reader with_results(b.data(), b.size());
+        asn1::reader with_bools(b.data(), b.size());
+        auto e = with_results.next();
+        asn1::element f;
+        const bool read = with_bools.read(f);
+        REQUIRE(read == e.has_value());
+        if (!read) {
+            CHECK(with_bools.error().detail == e.message());
+            CHECK(with_bools.error().code == iap_embedded::make_error_code(errc::malformed_input));
+            continue;
+        }
+        CHECK(f.tag == e->tag);
+        CHECK(f.whole == e->whole);
+        CHECK(f.content == e->content);
+        CHECK(f.indefinite == e->indefinite);
+        const auto done = with_results.finish("the input");
+        CHECK(with_bools.at_end("the input") == done.has_value());
+        if (!done) CHECK(with_bools.error().detail == done.message());
+    }
+
+    const bytes& seq = keep({0x30, 0x03, 0x02, 0x01, 0x05});
+    asn1::reader r(seq.data(), seq.size());
+    asn1::element e;
+    CHECK_FALSE(r.read(asn1::tag_set, "a SET", e));
+    CHECK(r.error().detail == "expected a SET (tag 0x31), found tag 0x30 at offset 0");
+    REQUIRE(r.read(asn1::tag_sequence, "a SEQUENCE", e));
+    CHECK_FALSE(r.read(asn1::tag_sequence, "another SEQUENCE", e));
+    CHECK(r.error().detail == "expected another SEQUENCE, found the end of its enclosing element at offset 5");
+    asn1::reader child;
+    REQUIRE(r.descend(e, child));
+    CHECK(child.depth() == 1);
+    CHECK(child.offset() == 2);
+    asn1::element integer;
+    REQUIRE(child.read(integer));
+    CHECK_FALSE(child.descend(integer, r));
+    CHECK(child.error().detail == "element with tag 0x02 at offset 2 is not constructed");
+}
+
+TEST_CASE("asn1: span_cursor takes definite elements of the asked identifier, as the reader reads them") {
+    bytes long_form{0x04, 0x81, 0x80};
+    long_form.resize(3 + 0x80, 'x');
+    bytes two_byte_length{0x30, 0x82, 0x01, 0x00};
+    two_byte_length.resize(4 + 0x100, 0x05);
+    struct take_case {
+        bytes input;
+        unsigned char tag;
+        bool taken;
+    };
+    const std::vector<take_case> cases = {
+        {{0x04, 0x03, 'a', 'b', 'c', 0x05, 0x00}, 0x04, true},
+        {{0x04, 0x00}, 0x04, true},
+        {long_form, 0x04, true},
+        {two_byte_length, 0x30, true},
+        {{0x04, 0x03, 'a', 'b', 'c'}, 0x0C, false},       // another identifier
+        {{0x30, 0x80, 0x05, 0x00, 0x00, 0x00}, 0x30, false}, // indefinite: the reader's job
+        {{0x04, 0x81, 0x05, 1, 2, 3, 4, 5}, 0x04, false},  // non-minimal length
+        {{0x04, 0x82, 0x00, 0x80}, 0x04, false},          // non-minimal length
+        {{0x04, 0x85, 1, 0, 0, 0, 0}, 0x04, false},       // length of 5 bytes
+        {{0x04, 0x05, 1, 2}, 0x04, false},                // past the end
+        {{0x04, 0x82, 0x01}, 0x04, false},                // truncated length
+        {{0x04}, 0x04, false},
+        {{}, 0x04, false},
+    };
+    for (const auto& c : cases) {
+        const bytes& b = keep(c.input);
+        INFO("input of " << b.size() << " bytes, tag " << int(c.tag));
+        asn1::span_cursor cursor{b.data(), b.data() + b.size()};
+        asn1::bytes_view content;
+        REQUIRE(cursor.take(c.tag, content) == c.taken);
+        asn1::reader r(b.data(), b.size());
+        asn1::element e;
+        if (!c.taken) {
+            CHECK(cursor.pos == b.data());
+            continue;
+        }
+        REQUIRE(r.read(c.tag, "the element", e));
+        CHECK(content == e.content);
+        CHECK(cursor.pos == e.whole.data + e.whole.size);
+        r.consume(cursor);
+        CHECK(r.offset() == e.whole.size);
+    }
+}
+
+TEST_CASE("asn1: INTEGER content octets to int64 without a result") {
+    const auto value_of = [](const bytes& content, std::int64_t& out) {
+        const bytes& kept = keep(content);
+        return asn1::read_int64(asn1::bytes_view{kept.data(), kept.size()}, out);
+    };
+    std::int64_t v = 0;
+    CHECK(value_of({0x06, 0xA5}, v) == asn1::integer_error::none);
+    CHECK(v == 1701);
+    CHECK(value_of({0x80}, v) == asn1::integer_error::none);
+    CHECK(v == -128);
+    CHECK(value_of({0xFF, 0x7F}, v) == asn1::integer_error::none);
+    CHECK(v == -129);
+    CHECK(value_of({0x80, 0, 0, 0, 0, 0, 0, 0}, v) == asn1::integer_error::none);
+    CHECK(v == INT64_MIN);
+    CHECK(value_of({}, v) == asn1::integer_error::empty);
+    CHECK(value_of({0x00, 0x7F}, v) == asn1::integer_error::non_minimal);
+    CHECK(value_of({0xFF, 0x80}, v) == asn1::integer_error::non_minimal);
+    CHECK(value_of({0x00, 0x80, 0, 0, 0, 0, 0, 0, 0}, v) == asn1::integer_error::too_large);
+    CHECK(value_of({0x00, 0x00, 0, 0, 0, 0, 0, 0, 1}, v) == asn1::integer_error::non_minimal);
+    const bytes& octets = keep({0x04, 0x01, 0x01});
+    auto e = asn1::read_single(octets.data(), octets.size(), "test");
+    REQUIRE(e);
+    CHECK(asn1::read_int64(*e, v) == asn1::integer_error::not_integer);
+    CHECK(asn1::integer_failure(asn1::integer_error::not_integer, *e).detail == "expected an INTEGER, found tag 0x04");
+}
+
+TEST_CASE("asn1: text checks look at every byte, past runs of ASCII too") {
+    const auto text_error_of = [](unsigned char tag, const std::string& text) {
+        bytes b{tag, static_cast<unsigned char>(text.size())};
+        b.insert(b.end(), text.begin(), text.end());
+        auto e = single(b);
+        REQUIRE(e);
+        return asn1::check_text(*e);
+    };
+    const std::string ascii = "com.example.a.long.product.id";
+    CHECK(text_error_of(asn1::tag_ia5_string, ascii) == asn1::text_error::none);
+    CHECK(text_error_of(asn1::tag_utf8_string, ascii + "\xC3\xA9") == asn1::text_error::none);
+    for (std::size_t at : {std::size_t{0}, std::size_t{7}, std::size_t{8}, std::size_t{9}, ascii.size() - 1}) {
+        INFO("non-ASCII byte at " << at);
+        std::string text = ascii;
+        text[at] = '\x80';
+        CHECK(text_error_of(asn1::tag_ia5_string, text) == asn1::text_error::non_ascii);
+        CHECK(text_error_of(asn1::tag_utf8_string, text) == asn1::text_error::invalid_utf8);
+    }
+    CHECK(text_error_of(asn1::tag_utf8_string, ascii + "\xC3") == asn1::text_error::invalid_utf8);
+    CHECK(text_error_of(asn1::tag_octet_string, ascii) == asn1::text_error::not_text);
+}

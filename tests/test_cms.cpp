@@ -181,3 +181,26 @@ TEST_CASE("cms: signed attributes are re-tagged as a SET for verification") {
     CHECK(set == bytes{0x31, 0x03, 0x02, 0x01, 0x01});
     CHECK(attrs[0] == 0xA0);
 }
+
+TEST_CASE("cms: DER content is viewed in the input, BER segments are joined into a buffer of their own") {
+    const bytes der = receipt_der("tpinappreceipt/receipt-production");
+    auto sd = parse(der);
+    REQUIRE(sd);
+    CHECK(sd->content.data() >= der.data());
+    CHECK(sd->content.data() + sd->content.size() <= der.data() + der.size());
+    const cms::signed_data copy = *sd;
+    CHECK(copy.content == sd->content);
+    CHECK(copy.content.data() == sd->content.data());
+
+    const bytes xcode = receipt_der("tpinappreceipt/receipt-xcode");
+    auto ber = parse(xcode);
+    REQUIRE(ber);
+    const bool inside = ber->content.data() >= xcode.data() && ber->content.data() < xcode.data() + xcode.size();
+    CHECK_FALSE(inside);
+    const cms::signed_data ber_copy = *ber;
+    CHECK(ber_copy.content == ber->content);
+    CHECK(ber_copy.content.data() != ber->content.data());
+    cms::signed_data moved = std::move(*ber);
+    CHECK(moved.content == ber_copy.content);
+    CHECK(moved.content[0] == asn1::tag_set);
+}

@@ -2539,6 +2539,19 @@ IAP_EMBEDDED_DECL result<std::vector<unsigned char>> parse_device_identifier(std
 #include <string_view>
 #include <vector>
 
+// The common path of the element reader is inlined into the loops that walk thousands of
+// elements; its rare paths stay out of line so that it remains small.
+#if defined(__GNUC__) || defined(__clang__)
+#define IAP_EMBEDDED_ASN1_HOT __attribute__((always_inline)) inline
+#define IAP_EMBEDDED_ASN1_COLD __attribute__((noinline, cold))
+#elif defined(_MSC_VER)
+#define IAP_EMBEDDED_ASN1_HOT __forceinline
+#define IAP_EMBEDDED_ASN1_COLD __declspec(noinline)
+#else
+#define IAP_EMBEDDED_ASN1_HOT inline
+#define IAP_EMBEDDED_ASN1_COLD
+#endif
+
 namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
@@ -2591,8 +2604,109 @@ inline std::string hex_byte(unsigned value) {
     return text;
 }
 
-/// Reads consecutive elements from a region of a buffer. Child readers (`enter`) share the
-/// base pointer, so error offsets are offsets into the whole input.
+/// Why an identifier and length could not be decoded.
+enum class header_error : unsigned char {
+    none,
+    missing,              ///< No byte left.
+    truncated_header,     ///< One byte left.
+    high_tag,             ///< Tag number 31 or more (multi-byte identifier).
+    end_of_contents,      ///< A 00 identifier where an element was expected.
+    indefinite_primitive, ///< Indefinite length on a primitive element.
+    long_length,          ///< A length of more than 4 bytes.
+    truncated_length,     ///< The length bytes run past the region.
+    non_minimal_length,   ///< A long-form length that a shorter form could encode.
+    past_end,             ///< The content runs past the region.
+};
+
+/// An element's identifier and length, as `decode_header` reads them.
+struct header {
+    unsigned char tag = 0;
+    bool indefinite = false;
+    const unsigned char* content = nullptr;
+    std::size_t length = 0; ///< Definite form only.
+};
+
+/// Decodes the identifier and length at `at`, for an element that must end by `end`. Allocates
+/// nothing and fails with a code only, so that walks over thousands of elements stay cheap; the
+/// reader turns the code into a sentence when one is needed.
+IAP_EMBEDDED_ASN1_HOT header_error decode_header(const unsigned char* at, const unsigned char* end, header& h) noexcept {
+    const std::size_t left = static_cast<std::size_t>(end - at);
+    if (left < 2) return left == 0 ? header_error::missing : header_error::truncated_header;
+    const unsigned char tag = at[0];
+    if ((tag & 0x1F) == 0x1F) return header_error::high_tag;
+    if (tag == 0) return header_error::end_of_contents;
+    h.tag = tag;
+    const unsigned char first = at[1];
+    const unsigned char* p = at + 2;
+    if (first < 0x80) {
+        h.indefinite = false;
+        h.length = first;
+    } else if (first == 0x80) {
+        if ((tag & constructed_bit) == 0) return header_error::indefinite_primitive;
+        h.indefinite = true;
+        h.length = 0;
+        h.content = p;
+        return header_error::none;
+    } else {
+        const std::size_t count = first & 0x7Fu;
+        if (count > 4) return header_error::long_length;
+        if (count > left - 2) return header_error::truncated_length;
+        if (p[0] == 0) return header_error::non_minimal_length;
+        std::size_t length = 0;
+        for (std::size_t i = 0; i < count; ++i) length = (length << 8) | p[i];
+        if (length < 0x80) return header_error::non_minimal_length;
+        h.indefinite = false;
+        h.length = length;
+        p += count;
+    }
+    h.content = p;
+    return h.length > static_cast<std::size_t>(end - p) ? header_error::past_end : header_error::none;
+}
+
+/// A bare position in a region, for walks that try the common case first: `take` reads one
+/// definite-length element with a given identifier and only says whether it could. Where it
+/// cannot, the caller reads the same bytes again with a `reader`, which applies the same checks
+/// (both decode with `decode_header`) and also handles indefinite lengths and words errors.
+struct span_cursor {
+    const unsigned char* pos = nullptr;
+    const unsigned char* end = nullptr;
+
+    bool empty() const noexcept { return pos == end; }
+
+    IAP_EMBEDDED_ASN1_HOT bool take(unsigned char tag, bytes_view& content) noexcept {
+        // Short lengths inline; the valid-identifier test folds away for a constant `tag`.
+        if (end - pos >= 2 && pos[0] == tag && pos[1] < 0x80 && tag != 0 && (tag & 0x1F) != 0x1F) {
+            const std::size_t length = pos[1];
+            if (length > static_cast<std::size_t>(end - pos) - 2) return false;
+            content = {pos + 2, length};
+            pos += 2 + length;
+            return true;
+        }
+        // Returned by value, so that nothing of the caller's has to live in memory.
+        const bytes_view long_form = take_long_form(pos, end, tag);
+        if (long_form.data == nullptr) return false;
+        content = long_form;
+        pos = long_form.data + long_form.size;
+        return true;
+    }
+
+private:
+    // The content of a definite-length element `tag` at `at`; a null view when there is none.
+    IAP_EMBEDDED_ASN1_COLD static bytes_view take_long_form(const unsigned char* at, const unsigned char* end,
+                                                            unsigned char tag) noexcept {
+        header h;
+        if (at == end || *at != tag || decode_header(at, end, h) != header_error::none || h.indefinite) return {};
+        return {h.content, h.length};
+    }
+};
+
+/// Reads consecutive elements from a region of a buffer. Child readers share the base pointer,
+/// so error offsets are offsets into the whole input.
+///
+/// Two interfaces over one implementation: `next`, `enter` and `finish` return `result`s;
+/// `read`, `descend` and `at_end` return `bool` and allocate nothing, for hot loops. After one of
+/// those failed, `error()` describes the failure in the words `next`, `enter` or `finish` would
+/// have used.
 class reader {
 public:
     reader() = default;
@@ -2606,178 +2720,278 @@ public:
     /// The identifier octet of the next element, or 0 at the end (0 is never a valid tag here).
     unsigned char peek_tag() const noexcept { return empty() ? 0 : *pos_; }
 
+    /// The unread rest of the region, for a `span_cursor` walk.
+    span_cursor unread() const noexcept { return {pos_, end_}; }
+    /// Continues after what a `span_cursor` from `unread()` took.
+    void consume(const span_cursor& c) noexcept {
+        if (c.end == end_ && c.pos >= pos_ && c.pos <= end_) pos_ = c.pos;
+    }
+
     /// Reads the next element, whatever its tag.
-    result<element> next() {
-        auto e = read_element(pos_);
-        if (e) pos_ = e->whole.data + e->whole.size;
-        return e;
+    IAP_EMBEDDED_ASN1_HOT bool read(element& out) noexcept {
+        header h;
+        if (decode_header(pos_, end_, h) != header_error::none || h.indefinite) return read_any_form(out);
+        out.tag = h.tag;
+        out.indefinite = false;
+        out.content = {h.content, h.length};
+        out.whole = {pos_, static_cast<std::size_t>(h.content + h.length - pos_)};
+        pos_ = h.content + h.length;
+        return true;
     }
 
     /// Reads the next element, which must have identifier `tag`; `what` names it in errors.
+    IAP_EMBEDDED_ASN1_HOT bool read(unsigned char tag, const char* what, element& out) noexcept {
+        if (pos_ != end_ && *pos_ == tag) return read(out);
+        return record({pos_ == end_ ? failure::no_element : failure::wrong_tag, header_error::none, tag, pos_, what});
+    }
+
+    /// Makes `child` a reader over the content of constructed element `e`, one level deeper.
+    IAP_EMBEDDED_ASN1_HOT bool descend(const element& e, reader& child) noexcept {
+        const failure f = check_enter(e);
+        if (f.kind != failure::none) return record(f);
+        child = reader(*this, e);
+        return true;
+    }
+
+    /// Whether every byte of the region was read; `what` names the region in the error.
+    IAP_EMBEDDED_ASN1_HOT bool at_end(const char* what) noexcept {
+        return pos_ == end_ || record({failure::trailing_bytes, header_error::none, 0, pos_, what});
+    }
+
+    /// The failure of the last `read`, `descend` or `at_end` that returned false.
+    error_info error() const { return describe(failure_); }
+
+    result<element> next() {
+        element e;
+        if (read(e)) return e;
+        return error();
+    }
     result<element> next(unsigned char tag, const char* what) {
-        if (empty())
-            return fail(std::string("expected ") + what + ", found the end of its enclosing element");
-        if (*pos_ != tag)
-            return fail(std::string("expected ") + what + " (tag " + hex_byte(tag) + "), found tag " + hex_byte(*pos_));
-        return next();
+        element e;
+        if (read(tag, what, e)) return e;
+        return error();
     }
-
-    /// A reader over the content of constructed element `e`, one level deeper.
     result<reader> enter(const element& e) const {
-        if (!e.constructed())
-            return make_error(errc::malformed_input, "element with tag " + hex_byte(e.tag) + " at offset " +
-                                                         std::to_string(e.whole.data - base_) + " is not constructed");
-        if (depth_ + 1 > IAP_EMBEDDED_MAX_ASN1_DEPTH)
-            return make_error(errc::malformed_input, "ASN.1 nesting deeper than " +
-                                                         std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) + " levels");
-        reader child;
-        child.base_ = base_;
-        child.pos_ = e.content.data;
-        child.end_ = e.content.data + e.content.size;
-        child.depth_ = depth_ + 1;
-        return child;
+        const failure f = check_enter(e);
+        if (f.kind != failure::none) return describe(f);
+        return reader(*this, e);
     }
-
-    /// Succeeds when every byte of the region was read; `what` names the region in the error.
     result<void> finish(const char* what) const {
         if (empty()) return {};
-        return make_error(errc::malformed_input, std::to_string(remaining()) + " unexpected bytes at the end of " +
-                                                     what + " (offset " + std::to_string(offset()) + ")");
-    }
-
-    /// An error at the current position.
-    error_info fail(const std::string& why) const {
-        return make_error(errc::malformed_input, why + " at offset " + std::to_string(offset()));
+        return describe({failure::trailing_bytes, header_error::none, 0, pos_, what});
     }
 
 private:
-    struct header {
+    // A failure as recorded on the hot path: enough to write the sentence later.
+    struct failure {
+        enum kind_type : unsigned char {
+            none,
+            bad_header,         // `code` at `at`
+            missing_end,        // the indefinite element at `at` has no end-of-contents
+            too_deep_at,        // an indefinite element at `at` nests past the bound
+            no_element,         // `what` expected at `at`, the region ended
+            wrong_tag,          // `what` (identifier `tag`) expected at `at`
+            not_constructed,    // the element at `at` with identifier `tag`
+            too_deep,           // entering would nest past the bound
+            trailing_bytes,     // `what` ends at `at`, before the end of the region
+        } kind = none;
+        header_error code = header_error::none;
         unsigned char tag = 0;
-        const unsigned char* content = nullptr;
-        std::size_t length = 0; // definite form only
-        bool indefinite = false;
+        const unsigned char* at = nullptr;
+        const char* what = nullptr;
     };
 
-    error_info fail_at(const unsigned char* at, const std::string& why) const {
-        return make_error(errc::malformed_input, why + " at offset " + std::to_string(at - base_));
+    reader(const reader& parent, const element& e) noexcept
+        : base_(parent.base_), pos_(e.content.data), end_(e.content.data + e.content.size), depth_(parent.depth_ + 1) {}
+
+    IAP_EMBEDDED_ASN1_COLD bool record(const failure& f) noexcept {
+        failure_ = f;
+        return false;
     }
 
-    // Identifier and length of the element at `at`; the content of a definite element lies
-    // within end_.
-    result<header> read_header(const unsigned char* at) const {
-        const std::size_t left = static_cast<std::size_t>(end_ - at);
-        if (left < 2) return fail_at(at, left == 0 ? "missing ASN.1 element" : "truncated ASN.1 header");
+    failure check_enter(const element& e) const noexcept {
+        if (!e.constructed()) return {failure::not_constructed, header_error::none, e.tag, e.whole.data, nullptr};
+        if (depth_ + 1 > IAP_EMBEDDED_MAX_ASN1_DEPTH) return {failure::too_deep, header_error::none, 0, nullptr, nullptr};
+        return {};
+    }
+
+    // Any element, every check of decode_header.
+    IAP_EMBEDDED_ASN1_COLD bool read_any_form(element& out) noexcept {
         header h;
-        h.tag = at[0];
-        if ((h.tag & 0x1F) == 0x1F) return fail_at(at, "high-tag-number identifiers are not supported");
-        if (h.tag == 0) return fail_at(at, "unexpected end-of-contents marker");
-        const unsigned char first = at[1];
-        const unsigned char* p = at + 2;
-        if (first < 0x80) {
-            h.length = first;
-        } else if (first == 0x80) {
-            if ((h.tag & constructed_bit) == 0) return fail_at(at, "indefinite length on a primitive element");
-            h.indefinite = true;
-        } else {
-            const std::size_t count = first & 0x7Fu;
-            if (count > 4) return fail_at(at, "length of more than 4 bytes");
-            if (count > left - 2) return fail_at(at, "truncated ASN.1 length");
-            if (p[0] == 0) return fail_at(at, "non-minimal length encoding");
-            std::size_t length = 0;
-            for (std::size_t i = 0; i < count; ++i) length = (length << 8) | p[i];
-            if (length < 0x80) return fail_at(at, "non-minimal length encoding");
-            h.length = length;
-            p += count;
-        }
-        h.content = p;
-        if (!h.indefinite && h.length > static_cast<std::size_t>(end_ - p))
-            return fail_at(at, "element length " + std::to_string(h.length) + " runs past the end of the input (" +
-                                   std::to_string(end_ - p) + " bytes left)");
-        return h;
+        const header_error bad = decode_header(pos_, end_, h);
+        if (bad != header_error::none) return record({failure::bad_header, bad, 0, pos_, nullptr});
+        out.tag = h.tag;
+        out.indefinite = h.indefinite;
+        out.content.data = h.content;
+        if (h.indefinite) return read_indefinite(out);
+        out.content.size = h.length;
+        out.whole = {pos_, static_cast<std::size_t>(h.content + h.length - pos_)};
+        pos_ = h.content + h.length;
+        return true;
     }
 
-    // Reads a whole element. An indefinite element's extent is found by an iterative scan that
-    // counts open indefinite elements and never exceeds the nesting bound.
-    result<element> read_element(const unsigned char* at) const {
-        auto h = read_header(at);
-        if (!h) return std::move(h).error();
-        element e;
-        e.tag = h->tag;
-        e.indefinite = h->indefinite;
-        e.content.data = h->content;
-        if (!h->indefinite) {
-            e.content.size = h->length;
-            e.whole = {at, static_cast<std::size_t>(h->content + h->length - at)};
-            return e;
-        }
+    // Finds the extent of the indefinite element `out` whose header starts at pos_, by an
+    // iterative scan that counts open indefinite elements and never exceeds the nesting bound.
+    bool read_indefinite(element& out) noexcept {
+        const unsigned char* const at = pos_;
         if (depth_ + 1 > IAP_EMBEDDED_MAX_ASN1_DEPTH)
-            return fail_at(at, "ASN.1 nesting deeper than " + std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) + " levels");
+            return record({failure::too_deep_at, header_error::none, 0, at, nullptr});
         unsigned open = 1;
-        const unsigned char* p = h->content;
+        const unsigned char* p = out.content.data;
         while (open > 0) {
             if (end_ - p >= 2 && p[0] == 0 && p[1] == 0) {
                 p += 2;
                 --open;
                 continue;
             }
-            auto inner = read_header(p);
-            if (!inner) {
-                if (p == end_) return fail_at(at, "indefinite-length element without end-of-contents");
-                return std::move(inner).error();
+            header inner;
+            const header_error bad = decode_header(p, end_, inner);
+            if (bad != header_error::none) {
+                if (p == end_) return record({failure::missing_end, header_error::none, 0, at, nullptr});
+                return record({failure::bad_header, bad, 0, p, nullptr});
             }
-            if (inner->indefinite) {
+            if (inner.indefinite) {
                 if (depth_ + 1 + open > IAP_EMBEDDED_MAX_ASN1_DEPTH)
-                    return fail_at(p, "ASN.1 nesting deeper than " + std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) +
-                                          " levels");
+                    return record({failure::too_deep_at, header_error::none, 0, p, nullptr});
                 ++open;
-                p = inner->content;
+                p = inner.content;
             } else {
-                p = inner->content + inner->length;
+                p = inner.content + inner.length;
             }
         }
-        e.content.size = static_cast<std::size_t>(p - 2 - h->content);
-        e.whole = {at, static_cast<std::size_t>(p - at)};
-        return e;
+        out.content.size = static_cast<std::size_t>(p - 2 - out.content.data);
+        out.whole = {at, static_cast<std::size_t>(p - at)};
+        pos_ = p;
+        return true;
+    }
+
+    std::string offset_of(const unsigned char* at) const { return std::to_string(at - base_); }
+
+    error_info describe(const failure& f) const {
+        const std::string depth_bound =
+            "ASN.1 nesting deeper than " + std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) + " levels";
+        std::string why;
+        switch (f.kind) {
+        case failure::none: why = "no ASN.1 failure was recorded"; break;
+        case failure::bad_header: why = header_sentence(f.code, f.at) + " at offset " + offset_of(f.at); break;
+        case failure::missing_end:
+            why = "indefinite-length element without end-of-contents at offset " + offset_of(f.at);
+            break;
+        case failure::too_deep_at: why = depth_bound + " at offset " + offset_of(f.at); break;
+        case failure::no_element:
+            why = std::string("expected ") + f.what + ", found the end of its enclosing element at offset " + offset_of(f.at);
+            break;
+        case failure::wrong_tag:
+            why = std::string("expected ") + f.what + " (tag " + hex_byte(f.tag) + "), found tag " + hex_byte(*f.at) +
+                  " at offset " + offset_of(f.at);
+            break;
+        case failure::not_constructed:
+            why = "element with tag " + hex_byte(f.tag) + " at offset " + offset_of(f.at) + " is not constructed";
+            break;
+        case failure::too_deep: why = depth_bound; break;
+        case failure::trailing_bytes:
+            why = std::to_string(end_ - f.at) + " unexpected bytes at the end of " + f.what + " (offset " +
+                  offset_of(f.at) + ")";
+            break;
+        }
+        return make_error(errc::malformed_input, std::move(why));
+    }
+
+    std::string header_sentence(header_error code, const unsigned char* at) const {
+        switch (code) {
+        case header_error::none: break;
+        case header_error::missing: return "missing ASN.1 element";
+        case header_error::truncated_header: return "truncated ASN.1 header";
+        case header_error::high_tag: return "high-tag-number identifiers are not supported";
+        case header_error::end_of_contents: return "unexpected end-of-contents marker";
+        case header_error::indefinite_primitive: return "indefinite length on a primitive element";
+        case header_error::long_length: return "length of more than 4 bytes";
+        case header_error::truncated_length: return "truncated ASN.1 length";
+        case header_error::non_minimal_length: return "non-minimal length encoding";
+        case header_error::past_end: {
+            header h;
+            (void)decode_header(at, end_, h);
+            return "element length " + std::to_string(h.length) + " runs past the end of the input (" +
+                   std::to_string(end_ - h.content) + " bytes left)";
+        }
+        }
+        return "undecodable ASN.1 header";
     }
 
     const unsigned char* base_ = nullptr;
     const unsigned char* pos_ = nullptr;
     const unsigned char* end_ = nullptr;
     unsigned depth_ = 0;
+    failure failure_;
 };
 
 /// Reads exactly one element spanning all of `data` (trailing bytes are an error).
 inline result<element> read_single(const unsigned char* data, std::size_t size, const char* what) {
     reader r(data, size);
-    auto e = r.next();
-    if (!e) return e;
-    if (auto done = r.finish(what); !done) return std::move(done).error();
-    return e;
+    element e;
+    if (r.read(e) && r.at_end(what)) return e;
+    return r.error();
+}
+
+/// Why an element is not the INTEGER asked for.
+enum class integer_error : unsigned char { none, not_integer, empty, non_minimal, too_large };
+
+inline error_info integer_failure(integer_error code, const element& e) {
+    switch (code) {
+    case integer_error::not_integer:
+        return make_error(errc::malformed_input, "expected an INTEGER, found tag " + hex_byte(e.tag));
+    case integer_error::empty: return make_error(errc::malformed_input, "empty INTEGER");
+    case integer_error::non_minimal: return make_error(errc::malformed_input, "non-minimal INTEGER encoding");
+    case integer_error::too_large: return make_error(errc::malformed_input, "INTEGER does not fit in 64 bits");
+    case integer_error::none: break;
+    }
+    return make_error(errc::malformed_input, "not an INTEGER");
+}
+
+/// Whether non-empty INTEGER content octets are in minimal two's complement form.
+inline bool is_minimal_integer(bytes_view c) noexcept {
+    return c.size == 1 || !((c.data[0] == 0x00 && (c.data[1] & 0x80) == 0) || (c.data[0] == 0xFF && (c.data[1] & 0x80) != 0));
+}
+
+/// Checks that `e` is an INTEGER in minimal two's complement form.
+inline integer_error check_integer(const element& e) noexcept {
+    if (e.tag != tag_integer) return integer_error::not_integer;
+    if (e.content.size == 0) return integer_error::empty;
+    return is_minimal_integer(e.content) ? integer_error::none : integer_error::non_minimal;
+}
+
+/// The value of INTEGER content octets that are minimal and fit in 64 bits, into `out`.
+IAP_EMBEDDED_ASN1_HOT integer_error read_int64(bytes_view c, std::int64_t& out) noexcept {
+    if (c.size == 0) return integer_error::empty;
+    if (!is_minimal_integer(c)) return integer_error::non_minimal;
+    if (c.size > 8) return integer_error::too_large;
+    // Sign-extend the first octet, then shift in the others.
+    std::uint64_t value = (c.data[0] & 0x80) ? ~std::uint64_t{0xFF} | c.data[0] : c.data[0];
+    for (std::size_t i = 1; i < c.size; ++i) value = (value << 8) | c.data[i];
+    std::memcpy(&out, &value, sizeof out);
+    return integer_error::none;
+}
+
+/// The value of an INTEGER that fits in 64 bits, into `out`; allocates nothing.
+inline integer_error read_int64(const element& e, std::int64_t& out) noexcept {
+    if (e.tag != tag_integer) return integer_error::not_integer;
+    return read_int64(e.content, out);
 }
 
 /// The content octets of an INTEGER (two's complement, big-endian), checked for minimality.
 inline result<bytes_view> integer_bytes(const element& e) {
-    if (e.tag != tag_integer)
-        return make_error(errc::malformed_input, "expected an INTEGER, found tag " + hex_byte(e.tag));
-    const bytes_view c = e.content;
-    if (c.size == 0) return make_error(errc::malformed_input, "empty INTEGER");
-    if (c.size > 1 && ((c.data[0] == 0x00 && (c.data[1] & 0x80) == 0) || (c.data[0] == 0xFF && (c.data[1] & 0x80) != 0)))
-        return make_error(errc::malformed_input, "non-minimal INTEGER encoding");
-    return c;
+    const integer_error bad = check_integer(e);
+    if (bad != integer_error::none) return integer_failure(bad, e);
+    return e.content;
 }
 
 /// The content of an INTEGER as a signed 64-bit value; `integer` elements that are not minimal
 /// or do not fit are errors.
 inline result<std::int64_t> to_int64(const element& e) {
-    auto bytes = integer_bytes(e);
-    if (!bytes) return std::move(bytes).error();
-    const bytes_view c = *bytes;
-    if (c.size > 8) return make_error(errc::malformed_input, "INTEGER does not fit in 64 bits");
-    std::uint64_t value = (c.data[0] & 0x80) ? ~std::uint64_t{0} : 0;
-    for (std::size_t i = 0; i < c.size; ++i) value = (value << 8) | c.data[i];
-    std::int64_t out;
-    std::memcpy(&out, &value, sizeof out);
-    return out;
+    std::int64_t value = 0;
+    const integer_error bad = read_int64(e, value);
+    if (bad != integer_error::none) return integer_failure(bad, e);
+    return value;
 }
 
 /// The dotted form ("1.2.840.113549.1.7.2") of an OBJECT IDENTIFIER; arcs must be minimal and
@@ -2861,10 +3075,22 @@ inline result<void> append_octet_string(const element& e, std::vector<unsigned c
     return {};
 }
 
+/// How many leading bytes of `text` are ASCII (checked eight at a time).
+inline std::size_t ascii_prefix(bytes_view text) noexcept {
+    std::size_t i = 0;
+    for (; text.size - i >= 8; i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, text.data + i, sizeof word);
+        if ((word & 0x8080808080808080u) != 0) break;
+    }
+    while (i < text.size && text.data[i] < 0x80) ++i;
+    return i;
+}
+
 /// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 inline bool is_utf8(bytes_view text) noexcept {
-    const unsigned char* p = text.data;
-    const unsigned char* end = p + text.size;
+    const unsigned char* p = text.data + ascii_prefix(text);
+    const unsigned char* end = text.data + text.size;
     while (p < end) {
         const unsigned char c = *p;
         if (c < 0x80) {
@@ -2889,16 +3115,30 @@ inline bool is_utf8(bytes_view text) noexcept {
     return true;
 }
 
+/// Why an element is not the text string asked for.
+enum class text_error : unsigned char { none, not_text, invalid_utf8, non_ascii };
+
+/// Checks that `e` is a UTF8String holding well-formed UTF-8 or an IA5String holding ASCII.
+inline text_error check_text(const element& e) noexcept {
+    if (e.tag == tag_utf8_string) return is_utf8(e.content) ? text_error::none : text_error::invalid_utf8;
+    if (e.tag != tag_ia5_string) return text_error::not_text;
+    return ascii_prefix(e.content) == e.content.size ? text_error::none : text_error::non_ascii;
+}
+
+inline error_info text_failure(text_error code, const element& e) {
+    switch (code) {
+    case text_error::invalid_utf8: return make_error(errc::malformed_input, "UTF8String holds invalid UTF-8");
+    case text_error::non_ascii: return make_error(errc::malformed_input, "IA5String holds a non-ASCII byte");
+    case text_error::not_text:
+    case text_error::none: break;
+    }
+    return make_error(errc::malformed_input, "expected a UTF8String or IA5String, found tag " + hex_byte(e.tag));
+}
+
 /// The text of a UTF8String (well-formed UTF-8) or IA5String (ASCII).
 inline result<std::string> text_string(const element& e) {
-    if (e.tag == tag_utf8_string) {
-        if (!is_utf8(e.content)) return make_error(errc::malformed_input, "UTF8String holds invalid UTF-8");
-    } else if (e.tag == tag_ia5_string) {
-        for (std::size_t i = 0; i < e.content.size; ++i)
-            if (e.content.data[i] >= 0x80) return make_error(errc::malformed_input, "IA5String holds a non-ASCII byte");
-    } else {
-        return make_error(errc::malformed_input, "expected a UTF8String or IA5String, found tag " + hex_byte(e.tag));
-    }
+    const text_error bad = check_text(e);
+    if (bad != text_error::none) return text_failure(bad, e);
     return std::string(e.content.as_chars());
 }
 
@@ -2924,58 +3164,53 @@ namespace detail {
 /// on the command line: `YYYY-MM-DDTHH:MM:SS`, optional fraction (milliseconds kept), then `Z`,
 /// `+HH:MM` or `+HHMM` (Xcode). Returns milliseconds since the Unix epoch, or nothing.
 inline std::optional<std::int64_t> parse_receipt_time_ms(std::string_view s) noexcept {
-    std::size_t i = 0;
-    const auto digits = [&](std::size_t n, int& out) {
-        if (s.size() - i < n) return false;
-        out = 0;
-        for (std::size_t k = 0; k < n; ++k, ++i) {
-            if (s[i] < '0' || s[i] > '9') return false;
-            out = out * 10 + (s[i] - '0');
-        }
-        return true;
+    // The fixed part, "YYYY-MM-DDTHH:MM:SS", is read at fixed positions, without a branch per
+    // digit (receipts hold thousands of dates); the shortest complete date adds a one-character
+    // zone.
+    if (s.size() < 20) return std::nullopt;
+    unsigned not_digits = 0;
+    const auto two_digits = [&s, &not_digits](std::size_t i) noexcept {
+        const unsigned high = static_cast<unsigned>(static_cast<unsigned char>(s[i])) - unsigned{'0'};
+        const unsigned low = static_cast<unsigned>(static_cast<unsigned char>(s[i + 1])) - unsigned{'0'};
+        not_digits |= static_cast<unsigned>(high > 9) | static_cast<unsigned>(low > 9);
+        return high * 10 + low;
     };
-    const auto literal = [&](char c) {
-        if (i >= s.size() || s[i] != c) return false;
-        ++i;
-        return true;
-    };
-    int year, month, day, hour, minute, second;
-    if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day)) return std::nullopt;
-    if (!(literal('T') || literal('t') || literal(' '))) return std::nullopt;
-    if (!digits(2, hour) || !literal(':') || !digits(2, minute) || !literal(':') || !digits(2, second))
+    const unsigned year = two_digits(0) * 100 + two_digits(2), month = two_digits(5), day = two_digits(8);
+    const unsigned hour = two_digits(11), minute = two_digits(14), second = two_digits(17);
+    if (not_digits != 0 || s[4] != '-' || s[7] != '-' || !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') ||
+        s[13] != ':' || s[16] != ':')
         return std::nullopt;
+    std::size_t i = 19;
     int millis = 0;
-    if (literal('.')) {
+    if (s[i] == '.') {
+        ++i;
+        const std::size_t first = i;
         int scale = 100;
-        std::size_t count = 0;
         while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
             millis += (s[i] - '0') * scale;
             scale /= 10;
             ++i;
-            ++count;
         }
-        if (count == 0 || count > 9) return std::nullopt;
+        if (i == first || i - first > 9) return std::nullopt;
     }
+    if (i == s.size()) return std::nullopt;
     int offset_minutes = 0;
-    if (literal('Z') || literal('z')) {
-    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-        const int sign = s[i] == '-' ? -1 : 1;
-        ++i;
-        int oh, om;
-        if (!digits(2, oh)) return std::nullopt;
-        (void)literal(':');
-        if (!digits(2, om) || oh > 23 || om > 59) return std::nullopt;
-        offset_minutes = sign * (oh * 60 + om);
-    } else {
+    const char zone = s[i++];
+    if (zone == '+' || zone == '-') {
+        // HH, an optional colon, MM, and nothing after.
+        const bool colon = s.size() - i == 5 && s[i + 2] == ':';
+        if (s.size() - i != (colon ? 5u : 4u)) return std::nullopt;
+        const unsigned oh = two_digits(i), om = two_digits(i + (colon ? 3 : 2));
+        if (not_digits != 0 || oh > 23 || om > 59) return std::nullopt;
+        offset_minutes = (zone == '-' ? -1 : 1) * static_cast<int>(oh * 60 + om);
+    } else if ((zone != 'Z' && zone != 'z') || i != s.size()) {
         return std::nullopt;
     }
-    if (i != s.size()) return std::nullopt;
-    static constexpr int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] || (month == 2 && day == 29 && !leap))
-        return std::nullopt;
+    static constexpr unsigned month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1]) return std::nullopt;
+    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return std::nullopt;
     if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
-    const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    const std::int64_t days = days_from_civil(year, month, day);
     const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     return seconds * 1000 + millis;
 }
@@ -3032,192 +3267,302 @@ struct receipt_attribute_view {
     asn1::bytes_view value; ///< The OCTET STRING's content.
 };
 
-// Calls `on_attribute(attribute)` for each element of a SET OF ReceiptAttribute; stops at the
-// first error `on_attribute` returns.
-template <class OnAttribute>
-result<void> for_each_receipt_attribute(asn1::bytes_view set_der, const char* what, OnAttribute&& on_attribute) {
-    auto set = asn1::read_single(set_der.data, set_der.size, what);
-    if (!set) return std::move(set).error();
-    if (set->tag != asn1::tag_set)
-        return make_error(errc::malformed_input, std::string(what) + " is not a SET (tag " + asn1::hex_byte(set->tag) + ")");
-    asn1::reader top(set_der.data, set_der.size);
-    auto items = top.enter(*set);
-    if (!items) return std::move(items).error();
-    while (!items->empty()) {
-        auto attr = items->next(asn1::tag_sequence, "a ReceiptAttribute SEQUENCE");
-        if (!attr) return std::move(attr).error();
-        auto fields = items->enter(*attr);
-        if (!fields) return std::move(fields).error();
-        auto type = fields->next(asn1::tag_integer, "the attribute type");
-        if (!type) return std::move(type).error();
-        auto version = fields->next(asn1::tag_integer, "the attribute version");
-        if (!version) return std::move(version).error();
-        auto value = fields->next(asn1::tag_octet_string, "the attribute value OCTET STRING");
-        if (!value) return std::move(value).error();
-        if (auto done = fields->finish("a ReceiptAttribute"); !done) return done;
-        auto type_value = asn1::to_int64(*type);
-        if (!type_value) return std::move(type_value).error();
-        if (auto handled = on_attribute(receipt_attribute_view{*type_value, value->content}); !handled) return handled;
+// Reads a SET OF ReceiptAttribute one attribute at a time. A receipt holds thousands of
+// attributes, so nothing here allocates or builds a message until something fails.
+class receipt_attribute_reader {
+public:
+    receipt_attribute_reader(asn1::bytes_view set_der, const char* what) {
+        asn1::reader top(set_der.data, set_der.size);
+        asn1::element set;
+        if (!top.read(set) || !top.at_end(what)) {
+            fail(top.error());
+        } else if (set.tag != asn1::tag_set) {
+            fail(make_error(errc::malformed_input,
+                            std::string(what) + " is not a SET (tag " + asn1::hex_byte(set.tag) + ")"));
+        } else if (!top.descend(set, items_)) {
+            fail(top.error());
+        }
     }
-    return {};
-}
+
+    /// The next attribute into `out`; false at the end of the SET or on failure (`failed()`).
+    IAP_EMBEDDED_ASN1_HOT bool next(receipt_attribute_view& out) {
+        if (failed_ || items_.empty()) return false;
+        // Definite lengths throughout, the common case, are read with bare cursors; anything
+        // else is read again by read_with_reader, which accepts what these accept, with the same
+        // result, and words the errors.
+        asn1::span_cursor rest = items_.unread();
+        asn1::bytes_view attribute, type, version, value;
+        if (rest.take(asn1::tag_sequence, attribute)) {
+            asn1::span_cursor fields{attribute.data, attribute.data + attribute.size};
+            if (fields.take(asn1::tag_integer, type) && fields.take(asn1::tag_integer, version) &&
+                fields.take(asn1::tag_octet_string, value) && fields.empty() &&
+                asn1::read_int64(type, out.type) == asn1::integer_error::none) {
+                out.value = value;
+                items_.consume(rest);
+                return true;
+            }
+        }
+        return read_with_reader(out);
+    }
+
+    bool failed() const noexcept { return failed_; }
+    error_info take_error() { return std::move(error_); }
+
+private:
+    IAP_EMBEDDED_ASN1_COLD bool read_with_reader(receipt_attribute_view& out) {
+        asn1::element attribute, type, version, value;
+        asn1::reader fields;
+        if (!items_.read(asn1::tag_sequence, "a ReceiptAttribute SEQUENCE", attribute) ||
+            !items_.descend(attribute, fields))
+            return fail(items_.error());
+        if (!fields.read(asn1::tag_integer, "the attribute type", type) ||
+            !fields.read(asn1::tag_integer, "the attribute version", version) ||
+            !fields.read(asn1::tag_octet_string, "the attribute value OCTET STRING", value) ||
+            !fields.at_end("a ReceiptAttribute"))
+            return fail(fields.error());
+        if (const auto bad = asn1::read_int64(type, out.type); bad != asn1::integer_error::none)
+            return fail(asn1::integer_failure(bad, type));
+        out.value = value.content;
+        return true;
+    }
+
+    bool fail(error_info e) {
+        error_ = std::move(e);
+        failed_ = true;
+        return false;
+    }
+
+    asn1::reader items_;
+    bool failed_ = false;
+    error_info error_;
+};
 
 inline error_info attribute_error(std::int64_t type, const std::string& why) {
     return make_error(errc::malformed_input, "receipt attribute " + std::to_string(type) + ": " + why);
 }
 
-inline result<std::string> attribute_text(const receipt_attribute_view& a) {
-    auto e = asn1::read_single(a.value.data, a.value.size, "the attribute value");
-    if (!e) return attribute_error(a.type, e.error().detail);
-    auto text = asn1::text_string(*e);
-    if (!text) return attribute_error(a.type, text.error().detail);
-    return text;
+// The single element an attribute's value holds, read again by a reader that words the error.
+IAP_EMBEDDED_ASN1_COLD inline bool attribute_element_with_reader(const receipt_attribute_view& a, asn1::element& out,
+                                                                 error_info& error) {
+    asn1::reader r(a.value.data, a.value.size);
+    if (r.read(out) && r.at_end("the attribute value")) return true;
+    error = attribute_error(a.type, r.error().detail);
+    return false;
 }
 
-inline result<std::int64_t> attribute_integer(const receipt_attribute_view& a) {
-    auto e = asn1::read_single(a.value.data, a.value.size, "the attribute value");
-    if (!e) return attribute_error(a.type, e.error().detail);
-    auto n = asn1::to_int64(*e);
-    if (!n) return attribute_error(a.type, n.error().detail);
-    return n;
+// The single element an attribute's value holds. The readers of attribute values return false
+// with `error` set, rather than a result, to stay cheap per attribute.
+IAP_EMBEDDED_ASN1_HOT bool attribute_element(const receipt_attribute_view& a, asn1::element& out, error_info& error) {
+    const unsigned char* const end = a.value.data + a.value.size;
+    asn1::header h;
+    if (asn1::decode_header(a.value.data, end, h) != asn1::header_error::none || h.indefinite ||
+        h.content + h.length != end)
+        return attribute_element_with_reader(a, out, error);
+    out.tag = h.tag;
+    out.indefinite = false;
+    out.content = {h.content, h.length};
+    out.whole = a.value;
+    return true;
+}
+
+// A UTF8String or IA5String value, viewed in place.
+inline bool attribute_text(const receipt_attribute_view& a, std::string_view& out, error_info& error) {
+    asn1::element e;
+    if (!attribute_element(a, e, error)) return false;
+    if (const auto bad = asn1::check_text(e); bad != asn1::text_error::none) {
+        error = attribute_error(a.type, asn1::text_failure(bad, e).detail);
+        return false;
+    }
+    out = e.content.as_chars();
+    return true;
+}
+
+inline bool attribute_integer(const receipt_attribute_view& a, std::int64_t& out, error_info& error) {
+    asn1::element e;
+    if (!attribute_element(a, e, error)) return false;
+    if (const auto bad = asn1::read_int64(e, out); bad != asn1::integer_error::none) {
+        error = attribute_error(a.type, asn1::integer_failure(bad, e).detail);
+        return false;
+    }
+    return true;
 }
 
 // A date attribute: an RFC 3339 IA5String; the empty string means "not set".
-inline result<std::optional<std::int64_t>> attribute_time(const receipt_attribute_view& a) {
-    auto text = attribute_text(a);
-    if (!text) return std::move(text).error();
-    if (text->empty()) return std::optional<std::int64_t>{};
-    const auto ms = parse_receipt_time_ms(*text);
-    if (!ms) return attribute_error(a.type, "\"" + *text + "\" is not an RFC 3339 date");
-    return std::optional<std::int64_t>{ms};
+inline bool attribute_time(const receipt_attribute_view& a, std::optional<std::int64_t>& out, error_info& error) {
+    std::string_view text;
+    if (!attribute_text(a, text, error)) return false;
+    if (text.empty()) {
+        out.reset();
+        return true;
+    }
+    out = parse_receipt_time_ms(text);
+    if (out) return true;
+    error = attribute_error(a.type, "\"" + std::string(text) + "\" is not an RFC 3339 date");
+    return false;
 }
 
-// Sets a singular field once; a second occurrence of the same known type is an error.
-template <class T, class Value>
-result<void> set_once(std::optional<T>& slot, std::int64_t type, Value&& value) {
-    if (slot) return attribute_error(type, "appears twice");
-    slot.emplace(std::forward<Value>(value));
-    return {};
-}
+// Known attribute types seen so far, one bit each: a known type appearing twice is an error.
+class seen_types {
+public:
+    explicit seen_types(std::int64_t first_type) noexcept : first_(first_type) {}
 
-inline result<purchase> parse_in_app_purchase(asn1::bytes_view set_der) {
-    std::optional<std::string> product_id, transaction_id, original_transaction_id;
-    std::optional<std::int64_t> quantity, web_order, intro;
-    std::optional<std::optional<std::int64_t>> purchase_time, original_time, expires, cancellation;
-    auto walked = for_each_receipt_attribute(set_der, "an in-app purchase", [&](const receipt_attribute_view& a) -> result<void> {
+    bool contains(std::int64_t type) const noexcept { return (bits_ & bit(type)) != 0; }
+
+    // Records `type`; false with `error` set when it was already there.
+    IAP_EMBEDDED_ASN1_HOT bool first_time(std::int64_t type, error_info& error) {
+        if (contains(type)) return twice(type, error);
+        bits_ |= bit(type);
+        return true;
+    }
+
+private:
+    IAP_EMBEDDED_ASN1_COLD static bool twice(std::int64_t type, error_info& error) {
+        error = attribute_error(type, "appears twice");
+        return false;
+    }
+
+    std::uint32_t bit(std::int64_t type) const noexcept { return std::uint32_t{1} << (type - first_); }
+
+    std::int64_t first_;
+    std::uint32_t bits_ = 0;
+};
+
+// Fills `p` from an in-app purchase's SET; false with `error` set when it is malformed.
+inline bool read_in_app_purchase(asn1::bytes_view set_der, purchase& p, error_info& error) {
+    receipt_attribute_reader attributes(set_der, "an in-app purchase");
+    seen_types seen(in_app_quantity);
+    std::optional<std::int64_t> purchase_time;
+    receipt_attribute_view a;
+    while (attributes.next(a)) {
         switch (a.type) {
         case in_app_product_id:
         case in_app_transaction_id:
         case in_app_original_transaction_id: {
-            auto text = attribute_text(a);
-            if (!text) return std::move(text).error();
-            auto& slot = a.type == in_app_product_id       ? product_id
-                         : a.type == in_app_transaction_id ? transaction_id
-                                                           : original_transaction_id;
-            return set_once(slot, a.type, std::move(*text));
+            std::string_view text;
+            if (!attribute_text(a, text, error) || !seen.first_time(a.type, error)) return false;
+            std::string& slot = a.type == in_app_product_id       ? p.product_id
+                                : a.type == in_app_transaction_id ? p.transaction_id
+                                                                  : p.original_transaction_id;
+            slot = std::string(text);
+            break;
         }
         case in_app_quantity:
         case in_app_web_order_line_item_id:
         case in_app_intro_offer_period: {
-            auto n = attribute_integer(a);
-            if (!n) return std::move(n).error();
-            auto& slot = a.type == in_app_quantity ? quantity : a.type == in_app_web_order_line_item_id ? web_order : intro;
-            return set_once(slot, a.type, *n);
+            std::int64_t n = 0;
+            if (!attribute_integer(a, n, error) || !seen.first_time(a.type, error)) return false;
+            if (a.type == in_app_quantity) p.quantity = n;
+            else if (a.type == in_app_web_order_line_item_id) p.web_order_line_item_id = n;
+            else p.in_intro_offer = n != 0;
+            break;
         }
         case in_app_purchase_date:
         case in_app_original_purchase_date:
         case in_app_expires_date:
         case in_app_cancellation_date: {
-            auto t = attribute_time(a);
-            if (!t) return std::move(t).error();
+            std::optional<std::int64_t> t;
+            if (!attribute_time(a, t, error) || !seen.first_time(a.type, error)) return false;
             auto& slot = a.type == in_app_purchase_date            ? purchase_time
-                         : a.type == in_app_original_purchase_date ? original_time
-                         : a.type == in_app_expires_date           ? expires
-                                                                   : cancellation;
-            return set_once(slot, a.type, *t);
+                         : a.type == in_app_original_purchase_date ? p.original_purchase_time_ms
+                         : a.type == in_app_expires_date           ? p.expires_time_ms
+                                                                   : p.cancellation_time_ms;
+            slot = t;
+            break;
         }
-        default: return {};
+        default: break;
         }
-    });
-    if (!walked) return std::move(walked).error();
-    if (!product_id || product_id->empty())
-        return make_error(errc::malformed_input, "an in-app purchase has no product id (attribute 1702)");
-    if (!transaction_id || transaction_id->empty())
-        return make_error(errc::malformed_input, "in-app purchase of " + *product_id + " has no transaction id (1703)");
-    if (!purchase_time || !*purchase_time)
-        return make_error(errc::malformed_input, "in-app purchase " + *transaction_id + " has no purchase date (1704)");
-    purchase p;
+    }
+    if (attributes.failed()) {
+        error = attributes.take_error();
+        return false;
+    }
+    if (p.product_id.empty()) {
+        error = make_error(errc::malformed_input, "an in-app purchase has no product id (attribute 1702)");
+        return false;
+    }
+    if (p.transaction_id.empty()) {
+        error = make_error(errc::malformed_input, "in-app purchase of " + p.product_id + " has no transaction id (1703)");
+        return false;
+    }
+    if (!purchase_time) {
+        error = make_error(errc::malformed_input, "in-app purchase " + p.transaction_id + " has no purchase date (1704)");
+        return false;
+    }
     p.store = store_kind::app_store;
-    p.product_id = *product_id;
-    p.product_ids.push_back(*product_id);
-    p.transaction_id = std::move(*transaction_id);
-    p.original_transaction_id = original_transaction_id.value_or(std::string());
-    if (quantity) p.quantity = *quantity;
-    p.purchase_time_ms = **purchase_time;
-    if (original_time) p.original_purchase_time_ms = *original_time;
-    if (expires) p.expires_time_ms = *expires;
-    if (cancellation) p.cancellation_time_ms = *cancellation;
-    if (web_order) p.web_order_line_item_id = *web_order;
-    if (intro) p.in_intro_offer = *intro != 0;
+    p.product_ids.push_back(p.product_id);
+    p.purchase_time_ms = *purchase_time;
     if (p.cancellation_time_ms) p.state = purchase_state::refunded;
-    return p;
+    return true;
+}
+
+// How many purchases a payload may hold, to reserve them at once. Malformed input only stops
+// the count (the parse reports it), and the count is bounded by the size of the smallest
+// purchase that can parse (a product id, a transaction id and a date: more than 64 bytes), so a
+// forged count cannot reserve more than a real parse of that many bytes would fill.
+inline std::size_t in_app_purchase_capacity(asn1::bytes_view content) {
+    receipt_attribute_reader attributes(content, "the receipt payload");
+    std::size_t count = 0;
+    receipt_attribute_view a;
+    while (attributes.next(a)) count += a.type == attr_in_app ? 1 : 0;
+    return count < content.size / 64 ? count : content.size / 64;
 }
 
 /// Parses the receipt content. Bundle id (2), app version (3), opaque value (4) and SHA-1 hash
 /// (5) are required; everything else is optional.
 inline result<receipt_payload> parse_receipt_payload(asn1::bytes_view content) {
     receipt_payload out;
-    std::optional<std::string> type, bundle, version, original_version;
-    std::optional<asn1::bytes_view> opaque, hash;
-    std::optional<std::optional<std::int64_t>> created, expires, original_purchase;
-    auto walked = for_each_receipt_attribute(content, "the receipt payload", [&](const receipt_attribute_view& a) -> result<void> {
+    out.purchases.reserve(in_app_purchase_capacity(content));
+    seen_types seen(attr_receipt_type);
+    error_info error;
+    receipt_attribute_reader attributes(content, "the receipt payload");
+    receipt_attribute_view a;
+    while (attributes.next(a)) {
         switch (a.type) {
         case attr_receipt_type:
         case attr_bundle_id:
         case attr_app_version:
         case attr_original_app_version: {
-            auto text = attribute_text(a);
-            if (!text) return std::move(text).error();
+            std::string_view text;
+            if (!attribute_text(a, text, error)) return error;
             if (a.type == attr_bundle_id) out.bundle_id_value = a.value;
-            auto& slot = a.type == attr_receipt_type ? type
-                         : a.type == attr_bundle_id  ? bundle
-                         : a.type == attr_app_version ? version
-                                                      : original_version;
-            return set_once(slot, a.type, std::move(*text));
+            if (!seen.first_time(a.type, error)) return error;
+            std::string& slot = a.type == attr_receipt_type ? out.receipt_type.emplace()
+                                : a.type == attr_bundle_id  ? out.bundle_id
+                                : a.type == attr_app_version ? out.app_version
+                                                             : out.original_app_version;
+            slot = std::string(text);
+            break;
         }
-        case attr_opaque_value: return set_once(opaque, a.type, a.value);
-        case attr_sha1_hash: return set_once(hash, a.type, a.value);
+        case attr_opaque_value:
+        case attr_sha1_hash:
+            if (!seen.first_time(a.type, error)) return error;
+            (a.type == attr_opaque_value ? out.opaque_value : out.sha1_hash) = a.value;
+            break;
         case attr_creation_date:
         case attr_expiration_date:
         case attr_original_purchase_date: {
-            auto t = attribute_time(a);
-            if (!t) return std::move(t).error();
-            auto& slot = a.type == attr_creation_date ? created : a.type == attr_expiration_date ? expires : original_purchase;
-            return set_once(slot, a.type, *t);
+            std::optional<std::int64_t> t;
+            if (!attribute_time(a, t, error) || !seen.first_time(a.type, error)) return error;
+            auto& slot = a.type == attr_creation_date     ? out.creation_time_ms
+                         : a.type == attr_expiration_date ? out.expiration_time_ms
+                                                          : out.original_purchase_time_ms;
+            slot = t;
+            break;
         }
-        case attr_in_app: {
-            auto p = parse_in_app_purchase(a.value);
-            if (!p) return std::move(p).error();
-            out.purchases.push_back(std::move(*p));
-            return {};
+        case attr_in_app:
+            if (!read_in_app_purchase(a.value, out.purchases.emplace_back(), error)) return error;
+            break;
+        default: break;
         }
-        default: return {};
-        }
-    });
-    if (!walked) return std::move(walked).error();
-    if (!bundle) return make_error(errc::malformed_input, "the receipt has no bundle id (attribute 2)");
-    if (!version) return make_error(errc::malformed_input, "the receipt has no app version (attribute 3)");
-    if (!opaque) return make_error(errc::malformed_input, "the receipt has no opaque value (attribute 4)");
-    if (!hash) return make_error(errc::malformed_input, "the receipt has no SHA-1 hash (attribute 5)");
-    out.receipt_type = std::move(type);
-    out.bundle_id = std::move(*bundle);
-    out.app_version = std::move(*version);
-    out.original_app_version = original_version.value_or(std::string());
-    out.opaque_value = *opaque;
-    out.sha1_hash = *hash;
-    if (created) out.creation_time_ms = *created;
-    if (expires) out.expiration_time_ms = *expires;
-    if (original_purchase) out.original_purchase_time_ms = *original_purchase;
+    }
+    if (attributes.failed()) return attributes.take_error();
+    const auto missing = [&](std::int64_t type) { return !seen.contains(type); };
+    if (missing(attr_bundle_id)) return make_error(errc::malformed_input, "the receipt has no bundle id (attribute 2)");
+    if (missing(attr_app_version))
+        return make_error(errc::malformed_input, "the receipt has no app version (attribute 3)");
+    if (missing(attr_opaque_value))
+        return make_error(errc::malformed_input, "the receipt has no opaque value (attribute 4)");
+    if (missing(attr_sha1_hash)) return make_error(errc::malformed_input, "the receipt has no SHA-1 hash (attribute 5)");
     return out;
 }
 
@@ -3233,8 +3578,8 @@ inline result<receipt_payload> parse_receipt_payload(asn1::bytes_view content) {
 // Reads a CMS SignedData (RFC 5652) as App Store receipts use it: one signer, content of type
 // id-data embedded in the structure, RSA PKCS#1 v1.5 signatures over SHA-1 or SHA-256. Reading
 // verifies nothing; it keeps the exact bytes verification needs (certificates, issuer and
-// serial, signed attributes) as views into the input, and copies the content (which BER may
-// split into segments).
+// serial, signed attributes, and the content when it is one OCTET STRING) as views into the
+// input, and joins the content into a buffer only when BER splits it into segments.
 //
 // Errors: a structure that is not a SignedData (or has bytes after it) is `not_a_receipt`; a
 // digest or signature algorithm other than SHA-1, SHA-256, rsaEncryption, sha1WithRSA and
@@ -3285,9 +3630,41 @@ struct signer_info {
     }
 };
 
+/// The eContent octets: a view into the input when they are one primitive OCTET STRING (DER,
+/// and Apple's receipts), or a buffer of their own holding the joined segments of a constructed
+/// one (BER, which Xcode writes). Either way a copy stays valid as long as the input does.
+class content_octets {
+public:
+    const unsigned char* data() const noexcept { return joined_ ? buffer_.data() : view_.data; }
+    std::size_t size() const noexcept { return joined_ ? buffer_.size() : view_.size; }
+    bool empty() const noexcept { return size() == 0; }
+    const unsigned char& operator[](std::size_t i) const noexcept { return data()[i]; }
+    asn1::bytes_view view() const noexcept { return {data(), size()}; }
+    bool operator==(const content_octets& other) const noexcept { return view() == other.view(); }
+    bool operator!=(const content_octets& other) const noexcept { return !(*this == other); }
+
+    /// Reads the content from OCTET STRING `e`.
+    result<void> assign(const asn1::element& e) {
+        if (e.tag == asn1::tag_octet_string) {
+            view_ = e.content;
+            joined_ = false;
+            buffer_.clear();
+            return {};
+        }
+        joined_ = true;
+        buffer_.clear();
+        return asn1::append_octet_string(e, buffer_);
+    }
+
+private:
+    asn1::bytes_view view_;
+    std::vector<unsigned char> buffer_;
+    bool joined_ = false;
+};
+
 /// A parsed SignedData with embedded id-data content.
 struct signed_data {
-    std::vector<unsigned char> content;             ///< eContent octets (segments joined).
+    content_octets content;                         ///< eContent octets (viewed, or segments joined).
     std::vector<asn1::bytes_view> certificates;     ///< Each certificate's exact DER.
     signer_info signer;
 };
@@ -3433,7 +3810,7 @@ inline result<void> read_encapsulated_content(asn1::reader& r, signed_data& out)
     if (!c) return std::move(c).error();
     auto octets = c->next();
     if (!octets) return std::move(octets).error();
-    if (auto joined = asn1::append_octet_string(*octets, out.content); !joined) return joined;
+    if (auto read = out.content.assign(*octets); !read) return read;
     if (auto done = c->finish("the embedded content [0]"); !done) return done;
     return e->finish("EncapsulatedContentInfo");
 }
@@ -3882,8 +4259,9 @@ constexpr const char* apple_receipt_signing_marker = "1.2.840.113635.100.6.11.1"
 constexpr const char* apple_wwdr_marker = "1.2.840.113635.100.6.2.1";
 
 // A receipt taken apart, verified or not. Views point into the caller's input (DER) or into
-// `decoded` (base64 input), and the payload's into `cms.content`; none of these buffers moves
-// with this object, which lives on the heap.
+// `decoded` (base64 input), and the payload's into the same bytes, or into `cms.content`'s own
+// buffer when BER split the content into segments; none of these buffers moves with this
+// object, which lives on the heap.
 struct parsed_app_receipt {
     std::vector<unsigned char> decoded;
     cms::signed_data cms;
@@ -3969,14 +4347,19 @@ inline result<certificate_names> read_certificate_names(asn1::bytes_view der) {
     return certificate_names{issuer->whole, subject->whole, serial->content};
 }
 
-// The certificate the SignerInfo names by issuer and serial number.
-inline result<std::size_t> find_signer_certificate(const cms::signed_data& sd) {
+// The certificate the SignerInfo names by issuer and serial number, and its names.
+struct signer_certificate {
+    std::size_t index = 0;
+    certificate_names names;
+};
+
+inline result<signer_certificate> find_signer_certificate(const cms::signed_data& sd) {
     for (std::size_t i = 0; i < sd.certificates.size(); ++i) {
         auto names = read_certificate_names(sd.certificates[i]);
         if (!names)
             return make_error(errc::untrusted_certificate,
                               "certificate " + std::to_string(i) + " of the receipt is malformed: " + names.error().detail);
-        if (names->issuer == sd.signer.issuer && names->serial == sd.signer.serial) return i;
+        if (names->issuer == sd.signer.issuer && names->serial == sd.signer.serial) return signer_certificate{i, *names};
     }
     return make_error(errc::untrusted_certificate, "the receipt does not contain the signer's certificate (" +
                                                        std::to_string(sd.certificates.size()) +
@@ -4040,11 +4423,10 @@ IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string
     auto environment = detail::environment_of(payload);
     if (!environment) return std::move(environment).error();
 
-    auto signer_index = detail::find_signer_certificate(sd);
-    if (!signer_index) return std::move(signer_index).error();
-    auto signer_names = detail::read_certificate_names(sd.certificates[*signer_index]);
-    if (!signer_names) return make_error(errc::untrusted_certificate, signer_names.error().detail);
-    const bool self_signed = signer_names->issuer == signer_names->subject;
+    auto signer_certificate = detail::find_signer_certificate(sd);
+    if (!signer_certificate) return std::move(signer_certificate).error();
+    const std::size_t signer_index = signer_certificate->index;
+    const bool self_signed = signer_certificate->names.issuer == signer_certificate->names.subject;
     const bool xcode = *environment == app_store_environment::xcode || self_signed;
     if (xcode && !options.allow_xcode)
         return make_error(errc::xcode_not_allowed, "the receipt was produced by Xcode's StoreKit testing (" +
@@ -4065,11 +4447,12 @@ IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string
                           "the receipt has no creation date (attribute 12) to evaluate certificates at; pass evaluation_time_ms");
     }
 
-    const detail::asn1::bytes_view leaf_span = sd.certificates[*signer_index];
+    const detail::asn1::bytes_view leaf_span = sd.certificates[signer_index];
     const detail::der_view leaf{leaf_span.data, leaf_span.size};
     std::vector<detail::der_view> others;
+    others.reserve(sd.certificates.size());
     for (std::size_t i = 0; i < sd.certificates.size(); ++i)
-        if (i != *signer_index) others.push_back({sd.certificates[i].data, sd.certificates[i].size});
+        if (i != signer_index) others.push_back({sd.certificates[i].data, sd.certificates[i].size});
     detail::chain_rules rules;
     if (xcode) {
         rules.leaf_may_be_root = true;

@@ -27,58 +27,53 @@ namespace detail {
 /// on the command line: `YYYY-MM-DDTHH:MM:SS`, optional fraction (milliseconds kept), then `Z`,
 /// `+HH:MM` or `+HHMM` (Xcode). Returns milliseconds since the Unix epoch, or nothing.
 inline std::optional<std::int64_t> parse_receipt_time_ms(std::string_view s) noexcept {
-    std::size_t i = 0;
-    const auto digits = [&](std::size_t n, int& out) {
-        if (s.size() - i < n) return false;
-        out = 0;
-        for (std::size_t k = 0; k < n; ++k, ++i) {
-            if (s[i] < '0' || s[i] > '9') return false;
-            out = out * 10 + (s[i] - '0');
-        }
-        return true;
+    // The fixed part, "YYYY-MM-DDTHH:MM:SS", is read at fixed positions, without a branch per
+    // digit (receipts hold thousands of dates); the shortest complete date adds a one-character
+    // zone.
+    if (s.size() < 20) return std::nullopt;
+    unsigned not_digits = 0;
+    const auto two_digits = [&s, &not_digits](std::size_t i) noexcept {
+        const unsigned high = static_cast<unsigned>(static_cast<unsigned char>(s[i])) - unsigned{'0'};
+        const unsigned low = static_cast<unsigned>(static_cast<unsigned char>(s[i + 1])) - unsigned{'0'};
+        not_digits |= static_cast<unsigned>(high > 9) | static_cast<unsigned>(low > 9);
+        return high * 10 + low;
     };
-    const auto literal = [&](char c) {
-        if (i >= s.size() || s[i] != c) return false;
-        ++i;
-        return true;
-    };
-    int year, month, day, hour, minute, second;
-    if (!digits(4, year) || !literal('-') || !digits(2, month) || !literal('-') || !digits(2, day)) return std::nullopt;
-    if (!(literal('T') || literal('t') || literal(' '))) return std::nullopt;
-    if (!digits(2, hour) || !literal(':') || !digits(2, minute) || !literal(':') || !digits(2, second))
+    const unsigned year = two_digits(0) * 100 + two_digits(2), month = two_digits(5), day = two_digits(8);
+    const unsigned hour = two_digits(11), minute = two_digits(14), second = two_digits(17);
+    if (not_digits != 0 || s[4] != '-' || s[7] != '-' || !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') ||
+        s[13] != ':' || s[16] != ':')
         return std::nullopt;
+    std::size_t i = 19;
     int millis = 0;
-    if (literal('.')) {
+    if (s[i] == '.') {
+        ++i;
+        const std::size_t first = i;
         int scale = 100;
-        std::size_t count = 0;
         while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
             millis += (s[i] - '0') * scale;
             scale /= 10;
             ++i;
-            ++count;
         }
-        if (count == 0 || count > 9) return std::nullopt;
+        if (i == first || i - first > 9) return std::nullopt;
     }
+    if (i == s.size()) return std::nullopt;
     int offset_minutes = 0;
-    if (literal('Z') || literal('z')) {
-    } else if (i < s.size() && (s[i] == '+' || s[i] == '-')) {
-        const int sign = s[i] == '-' ? -1 : 1;
-        ++i;
-        int oh, om;
-        if (!digits(2, oh)) return std::nullopt;
-        (void)literal(':');
-        if (!digits(2, om) || oh > 23 || om > 59) return std::nullopt;
-        offset_minutes = sign * (oh * 60 + om);
-    } else {
+    const char zone = s[i++];
+    if (zone == '+' || zone == '-') {
+        // HH, an optional colon, MM, and nothing after.
+        const bool colon = s.size() - i == 5 && s[i + 2] == ':';
+        if (s.size() - i != (colon ? 5u : 4u)) return std::nullopt;
+        const unsigned oh = two_digits(i), om = two_digits(i + (colon ? 3 : 2));
+        if (not_digits != 0 || oh > 23 || om > 59) return std::nullopt;
+        offset_minutes = (zone == '-' ? -1 : 1) * static_cast<int>(oh * 60 + om);
+    } else if ((zone != 'Z' && zone != 'z') || i != s.size()) {
         return std::nullopt;
     }
-    if (i != s.size()) return std::nullopt;
-    static constexpr int month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1] || (month == 2 && day == 29 && !leap))
-        return std::nullopt;
+    static constexpr unsigned month_days[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1]) return std::nullopt;
+    if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return std::nullopt;
     if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
-    const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    const std::int64_t days = days_from_civil(year, month, day);
     const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     return seconds * 1000 + millis;
 }
@@ -135,192 +130,302 @@ struct receipt_attribute_view {
     asn1::bytes_view value; ///< The OCTET STRING's content.
 };
 
-// Calls `on_attribute(attribute)` for each element of a SET OF ReceiptAttribute; stops at the
-// first error `on_attribute` returns.
-template <class OnAttribute>
-result<void> for_each_receipt_attribute(asn1::bytes_view set_der, const char* what, OnAttribute&& on_attribute) {
-    auto set = asn1::read_single(set_der.data, set_der.size, what);
-    if (!set) return std::move(set).error();
-    if (set->tag != asn1::tag_set)
-        return make_error(errc::malformed_input, std::string(what) + " is not a SET (tag " + asn1::hex_byte(set->tag) + ")");
-    asn1::reader top(set_der.data, set_der.size);
-    auto items = top.enter(*set);
-    if (!items) return std::move(items).error();
-    while (!items->empty()) {
-        auto attr = items->next(asn1::tag_sequence, "a ReceiptAttribute SEQUENCE");
-        if (!attr) return std::move(attr).error();
-        auto fields = items->enter(*attr);
-        if (!fields) return std::move(fields).error();
-        auto type = fields->next(asn1::tag_integer, "the attribute type");
-        if (!type) return std::move(type).error();
-        auto version = fields->next(asn1::tag_integer, "the attribute version");
-        if (!version) return std::move(version).error();
-        auto value = fields->next(asn1::tag_octet_string, "the attribute value OCTET STRING");
-        if (!value) return std::move(value).error();
-        if (auto done = fields->finish("a ReceiptAttribute"); !done) return done;
-        auto type_value = asn1::to_int64(*type);
-        if (!type_value) return std::move(type_value).error();
-        if (auto handled = on_attribute(receipt_attribute_view{*type_value, value->content}); !handled) return handled;
+// Reads a SET OF ReceiptAttribute one attribute at a time. A receipt holds thousands of
+// attributes, so nothing here allocates or builds a message until something fails.
+class receipt_attribute_reader {
+public:
+    receipt_attribute_reader(asn1::bytes_view set_der, const char* what) {
+        asn1::reader top(set_der.data, set_der.size);
+        asn1::element set;
+        if (!top.read(set) || !top.at_end(what)) {
+            fail(top.error());
+        } else if (set.tag != asn1::tag_set) {
+            fail(make_error(errc::malformed_input,
+                            std::string(what) + " is not a SET (tag " + asn1::hex_byte(set.tag) + ")"));
+        } else if (!top.descend(set, items_)) {
+            fail(top.error());
+        }
     }
-    return {};
-}
+
+    /// The next attribute into `out`; false at the end of the SET or on failure (`failed()`).
+    IAP_EMBEDDED_ASN1_HOT bool next(receipt_attribute_view& out) {
+        if (failed_ || items_.empty()) return false;
+        // Definite lengths throughout, the common case, are read with bare cursors; anything
+        // else is read again by read_with_reader, which accepts what these accept, with the same
+        // result, and words the errors.
+        asn1::span_cursor rest = items_.unread();
+        asn1::bytes_view attribute, type, version, value;
+        if (rest.take(asn1::tag_sequence, attribute)) {
+            asn1::span_cursor fields{attribute.data, attribute.data + attribute.size};
+            if (fields.take(asn1::tag_integer, type) && fields.take(asn1::tag_integer, version) &&
+                fields.take(asn1::tag_octet_string, value) && fields.empty() &&
+                asn1::read_int64(type, out.type) == asn1::integer_error::none) {
+                out.value = value;
+                items_.consume(rest);
+                return true;
+            }
+        }
+        return read_with_reader(out);
+    }
+
+    bool failed() const noexcept { return failed_; }
+    error_info take_error() { return std::move(error_); }
+
+private:
+    IAP_EMBEDDED_ASN1_COLD bool read_with_reader(receipt_attribute_view& out) {
+        asn1::element attribute, type, version, value;
+        asn1::reader fields;
+        if (!items_.read(asn1::tag_sequence, "a ReceiptAttribute SEQUENCE", attribute) ||
+            !items_.descend(attribute, fields))
+            return fail(items_.error());
+        if (!fields.read(asn1::tag_integer, "the attribute type", type) ||
+            !fields.read(asn1::tag_integer, "the attribute version", version) ||
+            !fields.read(asn1::tag_octet_string, "the attribute value OCTET STRING", value) ||
+            !fields.at_end("a ReceiptAttribute"))
+            return fail(fields.error());
+        if (const auto bad = asn1::read_int64(type, out.type); bad != asn1::integer_error::none)
+            return fail(asn1::integer_failure(bad, type));
+        out.value = value.content;
+        return true;
+    }
+
+    bool fail(error_info e) {
+        error_ = std::move(e);
+        failed_ = true;
+        return false;
+    }
+
+    asn1::reader items_;
+    bool failed_ = false;
+    error_info error_;
+};
 
 inline error_info attribute_error(std::int64_t type, const std::string& why) {
     return make_error(errc::malformed_input, "receipt attribute " + std::to_string(type) + ": " + why);
 }
 
-inline result<std::string> attribute_text(const receipt_attribute_view& a) {
-    auto e = asn1::read_single(a.value.data, a.value.size, "the attribute value");
-    if (!e) return attribute_error(a.type, e.error().detail);
-    auto text = asn1::text_string(*e);
-    if (!text) return attribute_error(a.type, text.error().detail);
-    return text;
+// The single element an attribute's value holds, read again by a reader that words the error.
+IAP_EMBEDDED_ASN1_COLD inline bool attribute_element_with_reader(const receipt_attribute_view& a, asn1::element& out,
+                                                                 error_info& error) {
+    asn1::reader r(a.value.data, a.value.size);
+    if (r.read(out) && r.at_end("the attribute value")) return true;
+    error = attribute_error(a.type, r.error().detail);
+    return false;
 }
 
-inline result<std::int64_t> attribute_integer(const receipt_attribute_view& a) {
-    auto e = asn1::read_single(a.value.data, a.value.size, "the attribute value");
-    if (!e) return attribute_error(a.type, e.error().detail);
-    auto n = asn1::to_int64(*e);
-    if (!n) return attribute_error(a.type, n.error().detail);
-    return n;
+// The single element an attribute's value holds. The readers of attribute values return false
+// with `error` set, rather than a result, to stay cheap per attribute.
+IAP_EMBEDDED_ASN1_HOT bool attribute_element(const receipt_attribute_view& a, asn1::element& out, error_info& error) {
+    const unsigned char* const end = a.value.data + a.value.size;
+    asn1::header h;
+    if (asn1::decode_header(a.value.data, end, h) != asn1::header_error::none || h.indefinite ||
+        h.content + h.length != end)
+        return attribute_element_with_reader(a, out, error);
+    out.tag = h.tag;
+    out.indefinite = false;
+    out.content = {h.content, h.length};
+    out.whole = a.value;
+    return true;
+}
+
+// A UTF8String or IA5String value, viewed in place.
+inline bool attribute_text(const receipt_attribute_view& a, std::string_view& out, error_info& error) {
+    asn1::element e;
+    if (!attribute_element(a, e, error)) return false;
+    if (const auto bad = asn1::check_text(e); bad != asn1::text_error::none) {
+        error = attribute_error(a.type, asn1::text_failure(bad, e).detail);
+        return false;
+    }
+    out = e.content.as_chars();
+    return true;
+}
+
+inline bool attribute_integer(const receipt_attribute_view& a, std::int64_t& out, error_info& error) {
+    asn1::element e;
+    if (!attribute_element(a, e, error)) return false;
+    if (const auto bad = asn1::read_int64(e, out); bad != asn1::integer_error::none) {
+        error = attribute_error(a.type, asn1::integer_failure(bad, e).detail);
+        return false;
+    }
+    return true;
 }
 
 // A date attribute: an RFC 3339 IA5String; the empty string means "not set".
-inline result<std::optional<std::int64_t>> attribute_time(const receipt_attribute_view& a) {
-    auto text = attribute_text(a);
-    if (!text) return std::move(text).error();
-    if (text->empty()) return std::optional<std::int64_t>{};
-    const auto ms = parse_receipt_time_ms(*text);
-    if (!ms) return attribute_error(a.type, "\"" + *text + "\" is not an RFC 3339 date");
-    return std::optional<std::int64_t>{ms};
+inline bool attribute_time(const receipt_attribute_view& a, std::optional<std::int64_t>& out, error_info& error) {
+    std::string_view text;
+    if (!attribute_text(a, text, error)) return false;
+    if (text.empty()) {
+        out.reset();
+        return true;
+    }
+    out = parse_receipt_time_ms(text);
+    if (out) return true;
+    error = attribute_error(a.type, "\"" + std::string(text) + "\" is not an RFC 3339 date");
+    return false;
 }
 
-// Sets a singular field once; a second occurrence of the same known type is an error.
-template <class T, class Value>
-result<void> set_once(std::optional<T>& slot, std::int64_t type, Value&& value) {
-    if (slot) return attribute_error(type, "appears twice");
-    slot.emplace(std::forward<Value>(value));
-    return {};
-}
+// Known attribute types seen so far, one bit each: a known type appearing twice is an error.
+class seen_types {
+public:
+    explicit seen_types(std::int64_t first_type) noexcept : first_(first_type) {}
 
-inline result<purchase> parse_in_app_purchase(asn1::bytes_view set_der) {
-    std::optional<std::string> product_id, transaction_id, original_transaction_id;
-    std::optional<std::int64_t> quantity, web_order, intro;
-    std::optional<std::optional<std::int64_t>> purchase_time, original_time, expires, cancellation;
-    auto walked = for_each_receipt_attribute(set_der, "an in-app purchase", [&](const receipt_attribute_view& a) -> result<void> {
+    bool contains(std::int64_t type) const noexcept { return (bits_ & bit(type)) != 0; }
+
+    // Records `type`; false with `error` set when it was already there.
+    IAP_EMBEDDED_ASN1_HOT bool first_time(std::int64_t type, error_info& error) {
+        if (contains(type)) return twice(type, error);
+        bits_ |= bit(type);
+        return true;
+    }
+
+private:
+    IAP_EMBEDDED_ASN1_COLD static bool twice(std::int64_t type, error_info& error) {
+        error = attribute_error(type, "appears twice");
+        return false;
+    }
+
+    std::uint32_t bit(std::int64_t type) const noexcept { return std::uint32_t{1} << (type - first_); }
+
+    std::int64_t first_;
+    std::uint32_t bits_ = 0;
+};
+
+// Fills `p` from an in-app purchase's SET; false with `error` set when it is malformed.
+inline bool read_in_app_purchase(asn1::bytes_view set_der, purchase& p, error_info& error) {
+    receipt_attribute_reader attributes(set_der, "an in-app purchase");
+    seen_types seen(in_app_quantity);
+    std::optional<std::int64_t> purchase_time;
+    receipt_attribute_view a;
+    while (attributes.next(a)) {
         switch (a.type) {
         case in_app_product_id:
         case in_app_transaction_id:
         case in_app_original_transaction_id: {
-            auto text = attribute_text(a);
-            if (!text) return std::move(text).error();
-            auto& slot = a.type == in_app_product_id       ? product_id
-                         : a.type == in_app_transaction_id ? transaction_id
-                                                           : original_transaction_id;
-            return set_once(slot, a.type, std::move(*text));
+            std::string_view text;
+            if (!attribute_text(a, text, error) || !seen.first_time(a.type, error)) return false;
+            std::string& slot = a.type == in_app_product_id       ? p.product_id
+                                : a.type == in_app_transaction_id ? p.transaction_id
+                                                                  : p.original_transaction_id;
+            slot = std::string(text);
+            break;
         }
         case in_app_quantity:
         case in_app_web_order_line_item_id:
         case in_app_intro_offer_period: {
-            auto n = attribute_integer(a);
-            if (!n) return std::move(n).error();
-            auto& slot = a.type == in_app_quantity ? quantity : a.type == in_app_web_order_line_item_id ? web_order : intro;
-            return set_once(slot, a.type, *n);
+            std::int64_t n = 0;
+            if (!attribute_integer(a, n, error) || !seen.first_time(a.type, error)) return false;
+            if (a.type == in_app_quantity) p.quantity = n;
+            else if (a.type == in_app_web_order_line_item_id) p.web_order_line_item_id = n;
+            else p.in_intro_offer = n != 0;
+            break;
         }
         case in_app_purchase_date:
         case in_app_original_purchase_date:
         case in_app_expires_date:
         case in_app_cancellation_date: {
-            auto t = attribute_time(a);
-            if (!t) return std::move(t).error();
+            std::optional<std::int64_t> t;
+            if (!attribute_time(a, t, error) || !seen.first_time(a.type, error)) return false;
             auto& slot = a.type == in_app_purchase_date            ? purchase_time
-                         : a.type == in_app_original_purchase_date ? original_time
-                         : a.type == in_app_expires_date           ? expires
-                                                                   : cancellation;
-            return set_once(slot, a.type, *t);
+                         : a.type == in_app_original_purchase_date ? p.original_purchase_time_ms
+                         : a.type == in_app_expires_date           ? p.expires_time_ms
+                                                                   : p.cancellation_time_ms;
+            slot = t;
+            break;
         }
-        default: return {};
+        default: break;
         }
-    });
-    if (!walked) return std::move(walked).error();
-    if (!product_id || product_id->empty())
-        return make_error(errc::malformed_input, "an in-app purchase has no product id (attribute 1702)");
-    if (!transaction_id || transaction_id->empty())
-        return make_error(errc::malformed_input, "in-app purchase of " + *product_id + " has no transaction id (1703)");
-    if (!purchase_time || !*purchase_time)
-        return make_error(errc::malformed_input, "in-app purchase " + *transaction_id + " has no purchase date (1704)");
-    purchase p;
+    }
+    if (attributes.failed()) {
+        error = attributes.take_error();
+        return false;
+    }
+    if (p.product_id.empty()) {
+        error = make_error(errc::malformed_input, "an in-app purchase has no product id (attribute 1702)");
+        return false;
+    }
+    if (p.transaction_id.empty()) {
+        error = make_error(errc::malformed_input, "in-app purchase of " + p.product_id + " has no transaction id (1703)");
+        return false;
+    }
+    if (!purchase_time) {
+        error = make_error(errc::malformed_input, "in-app purchase " + p.transaction_id + " has no purchase date (1704)");
+        return false;
+    }
     p.store = store_kind::app_store;
-    p.product_id = *product_id;
-    p.product_ids.push_back(*product_id);
-    p.transaction_id = std::move(*transaction_id);
-    p.original_transaction_id = original_transaction_id.value_or(std::string());
-    if (quantity) p.quantity = *quantity;
-    p.purchase_time_ms = **purchase_time;
-    if (original_time) p.original_purchase_time_ms = *original_time;
-    if (expires) p.expires_time_ms = *expires;
-    if (cancellation) p.cancellation_time_ms = *cancellation;
-    if (web_order) p.web_order_line_item_id = *web_order;
-    if (intro) p.in_intro_offer = *intro != 0;
+    p.product_ids.push_back(p.product_id);
+    p.purchase_time_ms = *purchase_time;
     if (p.cancellation_time_ms) p.state = purchase_state::refunded;
-    return p;
+    return true;
+}
+
+// How many purchases a payload may hold, to reserve them at once. Malformed input only stops
+// the count (the parse reports it), and the count is bounded by the size of the smallest
+// purchase that can parse (a product id, a transaction id and a date: more than 64 bytes), so a
+// forged count cannot reserve more than a real parse of that many bytes would fill.
+inline std::size_t in_app_purchase_capacity(asn1::bytes_view content) {
+    receipt_attribute_reader attributes(content, "the receipt payload");
+    std::size_t count = 0;
+    receipt_attribute_view a;
+    while (attributes.next(a)) count += a.type == attr_in_app ? 1 : 0;
+    return count < content.size / 64 ? count : content.size / 64;
 }
 
 /// Parses the receipt content. Bundle id (2), app version (3), opaque value (4) and SHA-1 hash
 /// (5) are required; everything else is optional.
 inline result<receipt_payload> parse_receipt_payload(asn1::bytes_view content) {
     receipt_payload out;
-    std::optional<std::string> type, bundle, version, original_version;
-    std::optional<asn1::bytes_view> opaque, hash;
-    std::optional<std::optional<std::int64_t>> created, expires, original_purchase;
-    auto walked = for_each_receipt_attribute(content, "the receipt payload", [&](const receipt_attribute_view& a) -> result<void> {
+    out.purchases.reserve(in_app_purchase_capacity(content));
+    seen_types seen(attr_receipt_type);
+    error_info error;
+    receipt_attribute_reader attributes(content, "the receipt payload");
+    receipt_attribute_view a;
+    while (attributes.next(a)) {
         switch (a.type) {
         case attr_receipt_type:
         case attr_bundle_id:
         case attr_app_version:
         case attr_original_app_version: {
-            auto text = attribute_text(a);
-            if (!text) return std::move(text).error();
+            std::string_view text;
+            if (!attribute_text(a, text, error)) return error;
             if (a.type == attr_bundle_id) out.bundle_id_value = a.value;
-            auto& slot = a.type == attr_receipt_type ? type
-                         : a.type == attr_bundle_id  ? bundle
-                         : a.type == attr_app_version ? version
-                                                      : original_version;
-            return set_once(slot, a.type, std::move(*text));
+            if (!seen.first_time(a.type, error)) return error;
+            std::string& slot = a.type == attr_receipt_type ? out.receipt_type.emplace()
+                                : a.type == attr_bundle_id  ? out.bundle_id
+                                : a.type == attr_app_version ? out.app_version
+                                                             : out.original_app_version;
+            slot = std::string(text);
+            break;
         }
-        case attr_opaque_value: return set_once(opaque, a.type, a.value);
-        case attr_sha1_hash: return set_once(hash, a.type, a.value);
+        case attr_opaque_value:
+        case attr_sha1_hash:
+            if (!seen.first_time(a.type, error)) return error;
+            (a.type == attr_opaque_value ? out.opaque_value : out.sha1_hash) = a.value;
+            break;
         case attr_creation_date:
         case attr_expiration_date:
         case attr_original_purchase_date: {
-            auto t = attribute_time(a);
-            if (!t) return std::move(t).error();
-            auto& slot = a.type == attr_creation_date ? created : a.type == attr_expiration_date ? expires : original_purchase;
-            return set_once(slot, a.type, *t);
+            std::optional<std::int64_t> t;
+            if (!attribute_time(a, t, error) || !seen.first_time(a.type, error)) return error;
+            auto& slot = a.type == attr_creation_date     ? out.creation_time_ms
+                         : a.type == attr_expiration_date ? out.expiration_time_ms
+                                                          : out.original_purchase_time_ms;
+            slot = t;
+            break;
         }
-        case attr_in_app: {
-            auto p = parse_in_app_purchase(a.value);
-            if (!p) return std::move(p).error();
-            out.purchases.push_back(std::move(*p));
-            return {};
+        case attr_in_app:
+            if (!read_in_app_purchase(a.value, out.purchases.emplace_back(), error)) return error;
+            break;
+        default: break;
         }
-        default: return {};
-        }
-    });
-    if (!walked) return std::move(walked).error();
-    if (!bundle) return make_error(errc::malformed_input, "the receipt has no bundle id (attribute 2)");
-    if (!version) return make_error(errc::malformed_input, "the receipt has no app version (attribute 3)");
-    if (!opaque) return make_error(errc::malformed_input, "the receipt has no opaque value (attribute 4)");
-    if (!hash) return make_error(errc::malformed_input, "the receipt has no SHA-1 hash (attribute 5)");
-    out.receipt_type = std::move(type);
-    out.bundle_id = std::move(*bundle);
-    out.app_version = std::move(*version);
-    out.original_app_version = original_version.value_or(std::string());
-    out.opaque_value = *opaque;
-    out.sha1_hash = *hash;
-    if (created) out.creation_time_ms = *created;
-    if (expires) out.expiration_time_ms = *expires;
-    if (original_purchase) out.original_purchase_time_ms = *original_purchase;
+    }
+    if (attributes.failed()) return attributes.take_error();
+    const auto missing = [&](std::int64_t type) { return !seen.contains(type); };
+    if (missing(attr_bundle_id)) return make_error(errc::malformed_input, "the receipt has no bundle id (attribute 2)");
+    if (missing(attr_app_version))
+        return make_error(errc::malformed_input, "the receipt has no app version (attribute 3)");
+    if (missing(attr_opaque_value))
+        return make_error(errc::malformed_input, "the receipt has no opaque value (attribute 4)");
+    if (missing(attr_sha1_hash)) return make_error(errc::malformed_input, "the receipt has no SHA-1 hash (attribute 5)");
     return out;
 }
 

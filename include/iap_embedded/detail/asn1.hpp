@@ -22,6 +22,19 @@
 #include <string_view>
 #include <vector>
 
+// The common path of the element reader is inlined into the loops that walk thousands of
+// elements; its rare paths stay out of line so that it remains small.
+#if defined(__GNUC__) || defined(__clang__)
+#define IAP_EMBEDDED_ASN1_HOT __attribute__((always_inline)) inline
+#define IAP_EMBEDDED_ASN1_COLD __attribute__((noinline, cold))
+#elif defined(_MSC_VER)
+#define IAP_EMBEDDED_ASN1_HOT __forceinline
+#define IAP_EMBEDDED_ASN1_COLD __declspec(noinline)
+#else
+#define IAP_EMBEDDED_ASN1_HOT inline
+#define IAP_EMBEDDED_ASN1_COLD
+#endif
+
 namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
@@ -74,8 +87,109 @@ inline std::string hex_byte(unsigned value) {
     return text;
 }
 
-/// Reads consecutive elements from a region of a buffer. Child readers (`enter`) share the
-/// base pointer, so error offsets are offsets into the whole input.
+/// Why an identifier and length could not be decoded.
+enum class header_error : unsigned char {
+    none,
+    missing,              ///< No byte left.
+    truncated_header,     ///< One byte left.
+    high_tag,             ///< Tag number 31 or more (multi-byte identifier).
+    end_of_contents,      ///< A 00 identifier where an element was expected.
+    indefinite_primitive, ///< Indefinite length on a primitive element.
+    long_length,          ///< A length of more than 4 bytes.
+    truncated_length,     ///< The length bytes run past the region.
+    non_minimal_length,   ///< A long-form length that a shorter form could encode.
+    past_end,             ///< The content runs past the region.
+};
+
+/// An element's identifier and length, as `decode_header` reads them.
+struct header {
+    unsigned char tag = 0;
+    bool indefinite = false;
+    const unsigned char* content = nullptr;
+    std::size_t length = 0; ///< Definite form only.
+};
+
+/// Decodes the identifier and length at `at`, for an element that must end by `end`. Allocates
+/// nothing and fails with a code only, so that walks over thousands of elements stay cheap; the
+/// reader turns the code into a sentence when one is needed.
+IAP_EMBEDDED_ASN1_HOT header_error decode_header(const unsigned char* at, const unsigned char* end, header& h) noexcept {
+    const std::size_t left = static_cast<std::size_t>(end - at);
+    if (left < 2) return left == 0 ? header_error::missing : header_error::truncated_header;
+    const unsigned char tag = at[0];
+    if ((tag & 0x1F) == 0x1F) return header_error::high_tag;
+    if (tag == 0) return header_error::end_of_contents;
+    h.tag = tag;
+    const unsigned char first = at[1];
+    const unsigned char* p = at + 2;
+    if (first < 0x80) {
+        h.indefinite = false;
+        h.length = first;
+    } else if (first == 0x80) {
+        if ((tag & constructed_bit) == 0) return header_error::indefinite_primitive;
+        h.indefinite = true;
+        h.length = 0;
+        h.content = p;
+        return header_error::none;
+    } else {
+        const std::size_t count = first & 0x7Fu;
+        if (count > 4) return header_error::long_length;
+        if (count > left - 2) return header_error::truncated_length;
+        if (p[0] == 0) return header_error::non_minimal_length;
+        std::size_t length = 0;
+        for (std::size_t i = 0; i < count; ++i) length = (length << 8) | p[i];
+        if (length < 0x80) return header_error::non_minimal_length;
+        h.indefinite = false;
+        h.length = length;
+        p += count;
+    }
+    h.content = p;
+    return h.length > static_cast<std::size_t>(end - p) ? header_error::past_end : header_error::none;
+}
+
+/// A bare position in a region, for walks that try the common case first: `take` reads one
+/// definite-length element with a given identifier and only says whether it could. Where it
+/// cannot, the caller reads the same bytes again with a `reader`, which applies the same checks
+/// (both decode with `decode_header`) and also handles indefinite lengths and words errors.
+struct span_cursor {
+    const unsigned char* pos = nullptr;
+    const unsigned char* end = nullptr;
+
+    bool empty() const noexcept { return pos == end; }
+
+    IAP_EMBEDDED_ASN1_HOT bool take(unsigned char tag, bytes_view& content) noexcept {
+        // Short lengths inline; the valid-identifier test folds away for a constant `tag`.
+        if (end - pos >= 2 && pos[0] == tag && pos[1] < 0x80 && tag != 0 && (tag & 0x1F) != 0x1F) {
+            const std::size_t length = pos[1];
+            if (length > static_cast<std::size_t>(end - pos) - 2) return false;
+            content = {pos + 2, length};
+            pos += 2 + length;
+            return true;
+        }
+        // Returned by value, so that nothing of the caller's has to live in memory.
+        const bytes_view long_form = take_long_form(pos, end, tag);
+        if (long_form.data == nullptr) return false;
+        content = long_form;
+        pos = long_form.data + long_form.size;
+        return true;
+    }
+
+private:
+    // The content of a definite-length element `tag` at `at`; a null view when there is none.
+    IAP_EMBEDDED_ASN1_COLD static bytes_view take_long_form(const unsigned char* at, const unsigned char* end,
+                                                            unsigned char tag) noexcept {
+        header h;
+        if (at == end || *at != tag || decode_header(at, end, h) != header_error::none || h.indefinite) return {};
+        return {h.content, h.length};
+    }
+};
+
+/// Reads consecutive elements from a region of a buffer. Child readers share the base pointer,
+/// so error offsets are offsets into the whole input.
+///
+/// Two interfaces over one implementation: `next`, `enter` and `finish` return `result`s;
+/// `read`, `descend` and `at_end` return `bool` and allocate nothing, for hot loops. After one of
+/// those failed, `error()` describes the failure in the words `next`, `enter` or `finish` would
+/// have used.
 class reader {
 public:
     reader() = default;
@@ -89,178 +203,278 @@ public:
     /// The identifier octet of the next element, or 0 at the end (0 is never a valid tag here).
     unsigned char peek_tag() const noexcept { return empty() ? 0 : *pos_; }
 
+    /// The unread rest of the region, for a `span_cursor` walk.
+    span_cursor unread() const noexcept { return {pos_, end_}; }
+    /// Continues after what a `span_cursor` from `unread()` took.
+    void consume(const span_cursor& c) noexcept {
+        if (c.end == end_ && c.pos >= pos_ && c.pos <= end_) pos_ = c.pos;
+    }
+
     /// Reads the next element, whatever its tag.
-    result<element> next() {
-        auto e = read_element(pos_);
-        if (e) pos_ = e->whole.data + e->whole.size;
-        return e;
+    IAP_EMBEDDED_ASN1_HOT bool read(element& out) noexcept {
+        header h;
+        if (decode_header(pos_, end_, h) != header_error::none || h.indefinite) return read_any_form(out);
+        out.tag = h.tag;
+        out.indefinite = false;
+        out.content = {h.content, h.length};
+        out.whole = {pos_, static_cast<std::size_t>(h.content + h.length - pos_)};
+        pos_ = h.content + h.length;
+        return true;
     }
 
     /// Reads the next element, which must have identifier `tag`; `what` names it in errors.
+    IAP_EMBEDDED_ASN1_HOT bool read(unsigned char tag, const char* what, element& out) noexcept {
+        if (pos_ != end_ && *pos_ == tag) return read(out);
+        return record({pos_ == end_ ? failure::no_element : failure::wrong_tag, header_error::none, tag, pos_, what});
+    }
+
+    /// Makes `child` a reader over the content of constructed element `e`, one level deeper.
+    IAP_EMBEDDED_ASN1_HOT bool descend(const element& e, reader& child) noexcept {
+        const failure f = check_enter(e);
+        if (f.kind != failure::none) return record(f);
+        child = reader(*this, e);
+        return true;
+    }
+
+    /// Whether every byte of the region was read; `what` names the region in the error.
+    IAP_EMBEDDED_ASN1_HOT bool at_end(const char* what) noexcept {
+        return pos_ == end_ || record({failure::trailing_bytes, header_error::none, 0, pos_, what});
+    }
+
+    /// The failure of the last `read`, `descend` or `at_end` that returned false.
+    error_info error() const { return describe(failure_); }
+
+    result<element> next() {
+        element e;
+        if (read(e)) return e;
+        return error();
+    }
     result<element> next(unsigned char tag, const char* what) {
-        if (empty())
-            return fail(std::string("expected ") + what + ", found the end of its enclosing element");
-        if (*pos_ != tag)
-            return fail(std::string("expected ") + what + " (tag " + hex_byte(tag) + "), found tag " + hex_byte(*pos_));
-        return next();
+        element e;
+        if (read(tag, what, e)) return e;
+        return error();
     }
-
-    /// A reader over the content of constructed element `e`, one level deeper.
     result<reader> enter(const element& e) const {
-        if (!e.constructed())
-            return make_error(errc::malformed_input, "element with tag " + hex_byte(e.tag) + " at offset " +
-                                                         std::to_string(e.whole.data - base_) + " is not constructed");
-        if (depth_ + 1 > IAP_EMBEDDED_MAX_ASN1_DEPTH)
-            return make_error(errc::malformed_input, "ASN.1 nesting deeper than " +
-                                                         std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) + " levels");
-        reader child;
-        child.base_ = base_;
-        child.pos_ = e.content.data;
-        child.end_ = e.content.data + e.content.size;
-        child.depth_ = depth_ + 1;
-        return child;
+        const failure f = check_enter(e);
+        if (f.kind != failure::none) return describe(f);
+        return reader(*this, e);
     }
-
-    /// Succeeds when every byte of the region was read; `what` names the region in the error.
     result<void> finish(const char* what) const {
         if (empty()) return {};
-        return make_error(errc::malformed_input, std::to_string(remaining()) + " unexpected bytes at the end of " +
-                                                     what + " (offset " + std::to_string(offset()) + ")");
-    }
-
-    /// An error at the current position.
-    error_info fail(const std::string& why) const {
-        return make_error(errc::malformed_input, why + " at offset " + std::to_string(offset()));
+        return describe({failure::trailing_bytes, header_error::none, 0, pos_, what});
     }
 
 private:
-    struct header {
+    // A failure as recorded on the hot path: enough to write the sentence later.
+    struct failure {
+        enum kind_type : unsigned char {
+            none,
+            bad_header,         // `code` at `at`
+            missing_end,        // the indefinite element at `at` has no end-of-contents
+            too_deep_at,        // an indefinite element at `at` nests past the bound
+            no_element,         // `what` expected at `at`, the region ended
+            wrong_tag,          // `what` (identifier `tag`) expected at `at`
+            not_constructed,    // the element at `at` with identifier `tag`
+            too_deep,           // entering would nest past the bound
+            trailing_bytes,     // `what` ends at `at`, before the end of the region
+        } kind = none;
+        header_error code = header_error::none;
         unsigned char tag = 0;
-        const unsigned char* content = nullptr;
-        std::size_t length = 0; // definite form only
-        bool indefinite = false;
+        const unsigned char* at = nullptr;
+        const char* what = nullptr;
     };
 
-    error_info fail_at(const unsigned char* at, const std::string& why) const {
-        return make_error(errc::malformed_input, why + " at offset " + std::to_string(at - base_));
+    reader(const reader& parent, const element& e) noexcept
+        : base_(parent.base_), pos_(e.content.data), end_(e.content.data + e.content.size), depth_(parent.depth_ + 1) {}
+
+    IAP_EMBEDDED_ASN1_COLD bool record(const failure& f) noexcept {
+        failure_ = f;
+        return false;
     }
 
-    // Identifier and length of the element at `at`; the content of a definite element lies
-    // within end_.
-    result<header> read_header(const unsigned char* at) const {
-        const std::size_t left = static_cast<std::size_t>(end_ - at);
-        if (left < 2) return fail_at(at, left == 0 ? "missing ASN.1 element" : "truncated ASN.1 header");
+    failure check_enter(const element& e) const noexcept {
+        if (!e.constructed()) return {failure::not_constructed, header_error::none, e.tag, e.whole.data, nullptr};
+        if (depth_ + 1 > IAP_EMBEDDED_MAX_ASN1_DEPTH) return {failure::too_deep, header_error::none, 0, nullptr, nullptr};
+        return {};
+    }
+
+    // Any element, every check of decode_header.
+    IAP_EMBEDDED_ASN1_COLD bool read_any_form(element& out) noexcept {
         header h;
-        h.tag = at[0];
-        if ((h.tag & 0x1F) == 0x1F) return fail_at(at, "high-tag-number identifiers are not supported");
-        if (h.tag == 0) return fail_at(at, "unexpected end-of-contents marker");
-        const unsigned char first = at[1];
-        const unsigned char* p = at + 2;
-        if (first < 0x80) {
-            h.length = first;
-        } else if (first == 0x80) {
-            if ((h.tag & constructed_bit) == 0) return fail_at(at, "indefinite length on a primitive element");
-            h.indefinite = true;
-        } else {
-            const std::size_t count = first & 0x7Fu;
-            if (count > 4) return fail_at(at, "length of more than 4 bytes");
-            if (count > left - 2) return fail_at(at, "truncated ASN.1 length");
-            if (p[0] == 0) return fail_at(at, "non-minimal length encoding");
-            std::size_t length = 0;
-            for (std::size_t i = 0; i < count; ++i) length = (length << 8) | p[i];
-            if (length < 0x80) return fail_at(at, "non-minimal length encoding");
-            h.length = length;
-            p += count;
-        }
-        h.content = p;
-        if (!h.indefinite && h.length > static_cast<std::size_t>(end_ - p))
-            return fail_at(at, "element length " + std::to_string(h.length) + " runs past the end of the input (" +
-                                   std::to_string(end_ - p) + " bytes left)");
-        return h;
+        const header_error bad = decode_header(pos_, end_, h);
+        if (bad != header_error::none) return record({failure::bad_header, bad, 0, pos_, nullptr});
+        out.tag = h.tag;
+        out.indefinite = h.indefinite;
+        out.content.data = h.content;
+        if (h.indefinite) return read_indefinite(out);
+        out.content.size = h.length;
+        out.whole = {pos_, static_cast<std::size_t>(h.content + h.length - pos_)};
+        pos_ = h.content + h.length;
+        return true;
     }
 
-    // Reads a whole element. An indefinite element's extent is found by an iterative scan that
-    // counts open indefinite elements and never exceeds the nesting bound.
-    result<element> read_element(const unsigned char* at) const {
-        auto h = read_header(at);
-        if (!h) return std::move(h).error();
-        element e;
-        e.tag = h->tag;
-        e.indefinite = h->indefinite;
-        e.content.data = h->content;
-        if (!h->indefinite) {
-            e.content.size = h->length;
-            e.whole = {at, static_cast<std::size_t>(h->content + h->length - at)};
-            return e;
-        }
+    // Finds the extent of the indefinite element `out` whose header starts at pos_, by an
+    // iterative scan that counts open indefinite elements and never exceeds the nesting bound.
+    bool read_indefinite(element& out) noexcept {
+        const unsigned char* const at = pos_;
         if (depth_ + 1 > IAP_EMBEDDED_MAX_ASN1_DEPTH)
-            return fail_at(at, "ASN.1 nesting deeper than " + std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) + " levels");
+            return record({failure::too_deep_at, header_error::none, 0, at, nullptr});
         unsigned open = 1;
-        const unsigned char* p = h->content;
+        const unsigned char* p = out.content.data;
         while (open > 0) {
             if (end_ - p >= 2 && p[0] == 0 && p[1] == 0) {
                 p += 2;
                 --open;
                 continue;
             }
-            auto inner = read_header(p);
-            if (!inner) {
-                if (p == end_) return fail_at(at, "indefinite-length element without end-of-contents");
-                return std::move(inner).error();
+            header inner;
+            const header_error bad = decode_header(p, end_, inner);
+            if (bad != header_error::none) {
+                if (p == end_) return record({failure::missing_end, header_error::none, 0, at, nullptr});
+                return record({failure::bad_header, bad, 0, p, nullptr});
             }
-            if (inner->indefinite) {
+            if (inner.indefinite) {
                 if (depth_ + 1 + open > IAP_EMBEDDED_MAX_ASN1_DEPTH)
-                    return fail_at(p, "ASN.1 nesting deeper than " + std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) +
-                                          " levels");
+                    return record({failure::too_deep_at, header_error::none, 0, p, nullptr});
                 ++open;
-                p = inner->content;
+                p = inner.content;
             } else {
-                p = inner->content + inner->length;
+                p = inner.content + inner.length;
             }
         }
-        e.content.size = static_cast<std::size_t>(p - 2 - h->content);
-        e.whole = {at, static_cast<std::size_t>(p - at)};
-        return e;
+        out.content.size = static_cast<std::size_t>(p - 2 - out.content.data);
+        out.whole = {at, static_cast<std::size_t>(p - at)};
+        pos_ = p;
+        return true;
+    }
+
+    std::string offset_of(const unsigned char* at) const { return std::to_string(at - base_); }
+
+    error_info describe(const failure& f) const {
+        const std::string depth_bound =
+            "ASN.1 nesting deeper than " + std::to_string(IAP_EMBEDDED_MAX_ASN1_DEPTH) + " levels";
+        std::string why;
+        switch (f.kind) {
+        case failure::none: why = "no ASN.1 failure was recorded"; break;
+        case failure::bad_header: why = header_sentence(f.code, f.at) + " at offset " + offset_of(f.at); break;
+        case failure::missing_end:
+            why = "indefinite-length element without end-of-contents at offset " + offset_of(f.at);
+            break;
+        case failure::too_deep_at: why = depth_bound + " at offset " + offset_of(f.at); break;
+        case failure::no_element:
+            why = std::string("expected ") + f.what + ", found the end of its enclosing element at offset " + offset_of(f.at);
+            break;
+        case failure::wrong_tag:
+            why = std::string("expected ") + f.what + " (tag " + hex_byte(f.tag) + "), found tag " + hex_byte(*f.at) +
+                  " at offset " + offset_of(f.at);
+            break;
+        case failure::not_constructed:
+            why = "element with tag " + hex_byte(f.tag) + " at offset " + offset_of(f.at) + " is not constructed";
+            break;
+        case failure::too_deep: why = depth_bound; break;
+        case failure::trailing_bytes:
+            why = std::to_string(end_ - f.at) + " unexpected bytes at the end of " + f.what + " (offset " +
+                  offset_of(f.at) + ")";
+            break;
+        }
+        return make_error(errc::malformed_input, std::move(why));
+    }
+
+    std::string header_sentence(header_error code, const unsigned char* at) const {
+        switch (code) {
+        case header_error::none: break;
+        case header_error::missing: return "missing ASN.1 element";
+        case header_error::truncated_header: return "truncated ASN.1 header";
+        case header_error::high_tag: return "high-tag-number identifiers are not supported";
+        case header_error::end_of_contents: return "unexpected end-of-contents marker";
+        case header_error::indefinite_primitive: return "indefinite length on a primitive element";
+        case header_error::long_length: return "length of more than 4 bytes";
+        case header_error::truncated_length: return "truncated ASN.1 length";
+        case header_error::non_minimal_length: return "non-minimal length encoding";
+        case header_error::past_end: {
+            header h;
+            (void)decode_header(at, end_, h);
+            return "element length " + std::to_string(h.length) + " runs past the end of the input (" +
+                   std::to_string(end_ - h.content) + " bytes left)";
+        }
+        }
+        return "undecodable ASN.1 header";
     }
 
     const unsigned char* base_ = nullptr;
     const unsigned char* pos_ = nullptr;
     const unsigned char* end_ = nullptr;
     unsigned depth_ = 0;
+    failure failure_;
 };
 
 /// Reads exactly one element spanning all of `data` (trailing bytes are an error).
 inline result<element> read_single(const unsigned char* data, std::size_t size, const char* what) {
     reader r(data, size);
-    auto e = r.next();
-    if (!e) return e;
-    if (auto done = r.finish(what); !done) return std::move(done).error();
-    return e;
+    element e;
+    if (r.read(e) && r.at_end(what)) return e;
+    return r.error();
+}
+
+/// Why an element is not the INTEGER asked for.
+enum class integer_error : unsigned char { none, not_integer, empty, non_minimal, too_large };
+
+inline error_info integer_failure(integer_error code, const element& e) {
+    switch (code) {
+    case integer_error::not_integer:
+        return make_error(errc::malformed_input, "expected an INTEGER, found tag " + hex_byte(e.tag));
+    case integer_error::empty: return make_error(errc::malformed_input, "empty INTEGER");
+    case integer_error::non_minimal: return make_error(errc::malformed_input, "non-minimal INTEGER encoding");
+    case integer_error::too_large: return make_error(errc::malformed_input, "INTEGER does not fit in 64 bits");
+    case integer_error::none: break;
+    }
+    return make_error(errc::malformed_input, "not an INTEGER");
+}
+
+/// Whether non-empty INTEGER content octets are in minimal two's complement form.
+inline bool is_minimal_integer(bytes_view c) noexcept {
+    return c.size == 1 || !((c.data[0] == 0x00 && (c.data[1] & 0x80) == 0) || (c.data[0] == 0xFF && (c.data[1] & 0x80) != 0));
+}
+
+/// Checks that `e` is an INTEGER in minimal two's complement form.
+inline integer_error check_integer(const element& e) noexcept {
+    if (e.tag != tag_integer) return integer_error::not_integer;
+    if (e.content.size == 0) return integer_error::empty;
+    return is_minimal_integer(e.content) ? integer_error::none : integer_error::non_minimal;
+}
+
+/// The value of INTEGER content octets that are minimal and fit in 64 bits, into `out`.
+IAP_EMBEDDED_ASN1_HOT integer_error read_int64(bytes_view c, std::int64_t& out) noexcept {
+    if (c.size == 0) return integer_error::empty;
+    if (!is_minimal_integer(c)) return integer_error::non_minimal;
+    if (c.size > 8) return integer_error::too_large;
+    // Sign-extend the first octet, then shift in the others.
+    std::uint64_t value = (c.data[0] & 0x80) ? ~std::uint64_t{0xFF} | c.data[0] : c.data[0];
+    for (std::size_t i = 1; i < c.size; ++i) value = (value << 8) | c.data[i];
+    std::memcpy(&out, &value, sizeof out);
+    return integer_error::none;
+}
+
+/// The value of an INTEGER that fits in 64 bits, into `out`; allocates nothing.
+inline integer_error read_int64(const element& e, std::int64_t& out) noexcept {
+    if (e.tag != tag_integer) return integer_error::not_integer;
+    return read_int64(e.content, out);
 }
 
 /// The content octets of an INTEGER (two's complement, big-endian), checked for minimality.
 inline result<bytes_view> integer_bytes(const element& e) {
-    if (e.tag != tag_integer)
-        return make_error(errc::malformed_input, "expected an INTEGER, found tag " + hex_byte(e.tag));
-    const bytes_view c = e.content;
-    if (c.size == 0) return make_error(errc::malformed_input, "empty INTEGER");
-    if (c.size > 1 && ((c.data[0] == 0x00 && (c.data[1] & 0x80) == 0) || (c.data[0] == 0xFF && (c.data[1] & 0x80) != 0)))
-        return make_error(errc::malformed_input, "non-minimal INTEGER encoding");
-    return c;
+    const integer_error bad = check_integer(e);
+    if (bad != integer_error::none) return integer_failure(bad, e);
+    return e.content;
 }
 
 /// The content of an INTEGER as a signed 64-bit value; `integer` elements that are not minimal
 /// or do not fit are errors.
 inline result<std::int64_t> to_int64(const element& e) {
-    auto bytes = integer_bytes(e);
-    if (!bytes) return std::move(bytes).error();
-    const bytes_view c = *bytes;
-    if (c.size > 8) return make_error(errc::malformed_input, "INTEGER does not fit in 64 bits");
-    std::uint64_t value = (c.data[0] & 0x80) ? ~std::uint64_t{0} : 0;
-    for (std::size_t i = 0; i < c.size; ++i) value = (value << 8) | c.data[i];
-    std::int64_t out;
-    std::memcpy(&out, &value, sizeof out);
-    return out;
+    std::int64_t value = 0;
+    const integer_error bad = read_int64(e, value);
+    if (bad != integer_error::none) return integer_failure(bad, e);
+    return value;
 }
 
 /// The dotted form ("1.2.840.113549.1.7.2") of an OBJECT IDENTIFIER; arcs must be minimal and
@@ -344,10 +558,22 @@ inline result<void> append_octet_string(const element& e, std::vector<unsigned c
     return {};
 }
 
+/// How many leading bytes of `text` are ASCII (checked eight at a time).
+inline std::size_t ascii_prefix(bytes_view text) noexcept {
+    std::size_t i = 0;
+    for (; text.size - i >= 8; i += 8) {
+        std::uint64_t word;
+        std::memcpy(&word, text.data + i, sizeof word);
+        if ((word & 0x8080808080808080u) != 0) break;
+    }
+    while (i < text.size && text.data[i] < 0x80) ++i;
+    return i;
+}
+
 /// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 inline bool is_utf8(bytes_view text) noexcept {
-    const unsigned char* p = text.data;
-    const unsigned char* end = p + text.size;
+    const unsigned char* p = text.data + ascii_prefix(text);
+    const unsigned char* end = text.data + text.size;
     while (p < end) {
         const unsigned char c = *p;
         if (c < 0x80) {
@@ -372,16 +598,30 @@ inline bool is_utf8(bytes_view text) noexcept {
     return true;
 }
 
+/// Why an element is not the text string asked for.
+enum class text_error : unsigned char { none, not_text, invalid_utf8, non_ascii };
+
+/// Checks that `e` is a UTF8String holding well-formed UTF-8 or an IA5String holding ASCII.
+inline text_error check_text(const element& e) noexcept {
+    if (e.tag == tag_utf8_string) return is_utf8(e.content) ? text_error::none : text_error::invalid_utf8;
+    if (e.tag != tag_ia5_string) return text_error::not_text;
+    return ascii_prefix(e.content) == e.content.size ? text_error::none : text_error::non_ascii;
+}
+
+inline error_info text_failure(text_error code, const element& e) {
+    switch (code) {
+    case text_error::invalid_utf8: return make_error(errc::malformed_input, "UTF8String holds invalid UTF-8");
+    case text_error::non_ascii: return make_error(errc::malformed_input, "IA5String holds a non-ASCII byte");
+    case text_error::not_text:
+    case text_error::none: break;
+    }
+    return make_error(errc::malformed_input, "expected a UTF8String or IA5String, found tag " + hex_byte(e.tag));
+}
+
 /// The text of a UTF8String (well-formed UTF-8) or IA5String (ASCII).
 inline result<std::string> text_string(const element& e) {
-    if (e.tag == tag_utf8_string) {
-        if (!is_utf8(e.content)) return make_error(errc::malformed_input, "UTF8String holds invalid UTF-8");
-    } else if (e.tag == tag_ia5_string) {
-        for (std::size_t i = 0; i < e.content.size; ++i)
-            if (e.content.data[i] >= 0x80) return make_error(errc::malformed_input, "IA5String holds a non-ASCII byte");
-    } else {
-        return make_error(errc::malformed_input, "expected a UTF8String or IA5String, found tag " + hex_byte(e.tag));
-    }
+    const text_error bad = check_text(e);
+    if (bad != text_error::none) return text_failure(bad, e);
     return std::string(e.content.as_chars());
 }
 

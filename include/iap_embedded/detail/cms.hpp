@@ -3,8 +3,8 @@
 // Reads a CMS SignedData (RFC 5652) as App Store receipts use it: one signer, content of type
 // id-data embedded in the structure, RSA PKCS#1 v1.5 signatures over SHA-1 or SHA-256. Reading
 // verifies nothing; it keeps the exact bytes verification needs (certificates, issuer and
-// serial, signed attributes) as views into the input, and copies the content (which BER may
-// split into segments).
+// serial, signed attributes, and the content when it is one OCTET STRING) as views into the
+// input, and joins the content into a buffer only when BER splits it into segments.
 //
 // Errors: a structure that is not a SignedData (or has bytes after it) is `not_a_receipt`; a
 // digest or signature algorithm other than SHA-1, SHA-256, rsaEncryption, sha1WithRSA and
@@ -58,9 +58,41 @@ struct signer_info {
     }
 };
 
+/// The eContent octets: a view into the input when they are one primitive OCTET STRING (DER,
+/// and Apple's receipts), or a buffer of their own holding the joined segments of a constructed
+/// one (BER, which Xcode writes). Either way a copy stays valid as long as the input does.
+class content_octets {
+public:
+    const unsigned char* data() const noexcept { return joined_ ? buffer_.data() : view_.data; }
+    std::size_t size() const noexcept { return joined_ ? buffer_.size() : view_.size; }
+    bool empty() const noexcept { return size() == 0; }
+    const unsigned char& operator[](std::size_t i) const noexcept { return data()[i]; }
+    asn1::bytes_view view() const noexcept { return {data(), size()}; }
+    bool operator==(const content_octets& other) const noexcept { return view() == other.view(); }
+    bool operator!=(const content_octets& other) const noexcept { return !(*this == other); }
+
+    /// Reads the content from OCTET STRING `e`.
+    result<void> assign(const asn1::element& e) {
+        if (e.tag == asn1::tag_octet_string) {
+            view_ = e.content;
+            joined_ = false;
+            buffer_.clear();
+            return {};
+        }
+        joined_ = true;
+        buffer_.clear();
+        return asn1::append_octet_string(e, buffer_);
+    }
+
+private:
+    asn1::bytes_view view_;
+    std::vector<unsigned char> buffer_;
+    bool joined_ = false;
+};
+
 /// A parsed SignedData with embedded id-data content.
 struct signed_data {
-    std::vector<unsigned char> content;             ///< eContent octets (segments joined).
+    content_octets content;                         ///< eContent octets (viewed, or segments joined).
     std::vector<asn1::bytes_view> certificates;     ///< Each certificate's exact DER.
     signer_info signer;
 };
@@ -206,7 +238,7 @@ inline result<void> read_encapsulated_content(asn1::reader& r, signed_data& out)
     if (!c) return std::move(c).error();
     auto octets = c->next();
     if (!octets) return std::move(octets).error();
-    if (auto joined = asn1::append_octet_string(*octets, out.content); !joined) return joined;
+    if (auto read = out.content.assign(*octets); !read) return read;
     if (auto done = c->finish("the embedded content [0]"); !done) return done;
     return e->finish("EncapsulatedContentInfo");
 }

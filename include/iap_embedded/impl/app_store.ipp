@@ -22,8 +22,9 @@ constexpr const char* apple_receipt_signing_marker = "1.2.840.113635.100.6.11.1"
 constexpr const char* apple_wwdr_marker = "1.2.840.113635.100.6.2.1";
 
 // A receipt taken apart, verified or not. Views point into the caller's input (DER) or into
-// `decoded` (base64 input), and the payload's into `cms.content`; none of these buffers moves
-// with this object, which lives on the heap.
+// `decoded` (base64 input), and the payload's into the same bytes, or into `cms.content`'s own
+// buffer when BER split the content into segments; none of these buffers moves with this
+// object, which lives on the heap.
 struct parsed_app_receipt {
     std::vector<unsigned char> decoded;
     cms::signed_data cms;
@@ -109,14 +110,19 @@ inline result<certificate_names> read_certificate_names(asn1::bytes_view der) {
     return certificate_names{issuer->whole, subject->whole, serial->content};
 }
 
-// The certificate the SignerInfo names by issuer and serial number.
-inline result<std::size_t> find_signer_certificate(const cms::signed_data& sd) {
+// The certificate the SignerInfo names by issuer and serial number, and its names.
+struct signer_certificate {
+    std::size_t index = 0;
+    certificate_names names;
+};
+
+inline result<signer_certificate> find_signer_certificate(const cms::signed_data& sd) {
     for (std::size_t i = 0; i < sd.certificates.size(); ++i) {
         auto names = read_certificate_names(sd.certificates[i]);
         if (!names)
             return make_error(errc::untrusted_certificate,
                               "certificate " + std::to_string(i) + " of the receipt is malformed: " + names.error().detail);
-        if (names->issuer == sd.signer.issuer && names->serial == sd.signer.serial) return i;
+        if (names->issuer == sd.signer.issuer && names->serial == sd.signer.serial) return signer_certificate{i, *names};
     }
     return make_error(errc::untrusted_certificate, "the receipt does not contain the signer's certificate (" +
                                                        std::to_string(sd.certificates.size()) +
@@ -180,11 +186,10 @@ IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string
     auto environment = detail::environment_of(payload);
     if (!environment) return std::move(environment).error();
 
-    auto signer_index = detail::find_signer_certificate(sd);
-    if (!signer_index) return std::move(signer_index).error();
-    auto signer_names = detail::read_certificate_names(sd.certificates[*signer_index]);
-    if (!signer_names) return make_error(errc::untrusted_certificate, signer_names.error().detail);
-    const bool self_signed = signer_names->issuer == signer_names->subject;
+    auto signer_certificate = detail::find_signer_certificate(sd);
+    if (!signer_certificate) return std::move(signer_certificate).error();
+    const std::size_t signer_index = signer_certificate->index;
+    const bool self_signed = signer_certificate->names.issuer == signer_certificate->names.subject;
     const bool xcode = *environment == app_store_environment::xcode || self_signed;
     if (xcode && !options.allow_xcode)
         return make_error(errc::xcode_not_allowed, "the receipt was produced by Xcode's StoreKit testing (" +
@@ -205,11 +210,12 @@ IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string
                           "the receipt has no creation date (attribute 12) to evaluate certificates at; pass evaluation_time_ms");
     }
 
-    const detail::asn1::bytes_view leaf_span = sd.certificates[*signer_index];
+    const detail::asn1::bytes_view leaf_span = sd.certificates[signer_index];
     const detail::der_view leaf{leaf_span.data, leaf_span.size};
     std::vector<detail::der_view> others;
+    others.reserve(sd.certificates.size());
     for (std::size_t i = 0; i < sd.certificates.size(); ++i)
-        if (i != *signer_index) others.push_back({sd.certificates[i].data, sd.certificates[i].size});
+        if (i != signer_index) others.push_back({sd.certificates[i].data, sd.certificates[i].size});
     detail::chain_rules rules;
     if (xcode) {
         rules.leaf_may_be_root = true;
