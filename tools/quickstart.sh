@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: MIT
 #
 # From a fresh Debian 12 machine to a running demo: installs the Debian packages the build needs
-# (with sudo when not root), configures build/ with meson, compiles, and runs `iapctl demo`.
+# (with sudo when not root), configures build/ with meson (sync component included), compiles,
+# and runs `iapctl demo`.
 # Extra arguments go to `meson setup` (for example --werror). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(g++ meson ninja-build pkg-config python3 openssl libmbedtls-dev picojson-dev catch2)
+packages=(g++ meson ninja-build pkg-config python3 openssl libmbedtls-dev picojson-dev catch2 libboost-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -20,10 +21,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# The sync component (Boost.Beast transport, IAP dev server and their tests) is built too.
 if [ -f build/build.ninja ]; then
-  meson setup --reconfigure build "$@"
+  meson setup --reconfigure build -Dsync=enabled "$@"
 else
-  meson setup build "$@"
+  meson setup build -Dsync=enabled "$@"
 fi
 meson compile -C build
 build/examples/iapctl demo

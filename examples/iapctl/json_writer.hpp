@@ -5,6 +5,8 @@
 #ifndef IAPCTL_JSON_WRITER_HPP
 #define IAPCTL_JSON_WRITER_HPP
 
+#include <iap_embedded/detail/json_escape.hpp>
+
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -50,27 +52,7 @@ public:
     }
 
 private:
-    static void escape(std::string& out, const std::string& s) {
-        out += '"';
-        for (const char c : s) {
-            switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
-            default:
-                if (static_cast<unsigned char>(c) < 0x20) {
-                    char buf[8];
-                    std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-                    out += buf;
-                } else {
-                    out += c;
-                }
-            }
-        }
-        out += '"';
-    }
+    static void escape(std::string& out, const std::string& s) { iap_embedded::detail::append_json_string(out, s); }
 
     void write(std::string& out, int indent) const {
         const std::string pad(static_cast<std::size_t>(indent + 2), ' ');

@@ -943,6 +943,68 @@ inline int pk_parse_key(mbedtls_pk_context* ctx, const unsigned char* key, std::
 } // namespace v1
 } // namespace iap_embedded
 
+// TLS (detail/tls_stream.hpp): only the differences the sync transport meets.
+#include <mbedtls/error.h>
+#include <mbedtls/ssl.h>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+namespace compat {
+
+/// Makes TLS 1.2 the lowest protocol version of `conf`: 3.2 replaced the (major, minor) pair with
+/// a version enum and deprecated the old setter.
+inline void ssl_conf_min_tls12(mbedtls_ssl_config* conf) noexcept {
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+    mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+}
+
+/// Whether an `mbedtls_ssl_read` result only announces a TLS 1.3 post-handshake event (3.x: a
+/// session ticket received by a client, early data received by a server), so the read must simply
+/// be repeated. 2.28 has no TLS 1.3 and no such codes.
+inline bool ssl_read_must_repeat(int rc) noexcept {
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+    if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) return true;
+#endif
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA)
+    if (rc == MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA) return true;
+#endif
+    (void)rc;
+    return false;
+}
+
+/// `mbedtls_pk_check_pair` (does the private key belong to the certificate's public key?): 3.x
+/// added a random generator for blinding.
+inline int pk_check_pair(const mbedtls_pk_context* pub, const mbedtls_pk_context* prv,
+                         mbedtls_ctr_drbg_context* drbg) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_check_pair(pub, prv, mbedtls_ctr_drbg_random, drbg);
+#else
+    (void)drbg;
+    return mbedtls_pk_check_pair(pub, prv);
+#endif
+}
+
+/// mbedTLS's description of `rc` into `buf` (NUL-terminated), or an empty string when mbedTLS was
+/// built without MBEDTLS_ERROR_C.
+inline void error_text(int rc, char* buf, std::size_t size) noexcept {
+    if (size == 0) return;
+    buf[0] = '\0';
+#if defined(MBEDTLS_ERROR_C)
+    mbedtls_strerror(rc, buf, size);
+#else
+    (void)rc;
+#endif
+}
+
+} // namespace compat
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
 #endif // IAP_EMBEDDED_DETAIL_MBEDTLS_COMPAT_HPP
 // ---- end iap_embedded/detail/mbedtls_compat.hpp ----
 
@@ -6001,6 +6063,52 @@ IAP_EMBEDDED_DECL file_system& default_file_system() noexcept {
 #endif // IAP_EMBEDDED_DETAIL_FILE_HPP
 // ---- end iap_embedded/detail/file.hpp ----
 
+// ---- begin iap_embedded/detail/json_escape.hpp ----
+//
+// Writing a JSON string literal: the one escaper behind the ledger's history_json, iapctl's
+// output and the dev server's answers.
+#ifndef IAP_EMBEDDED_DETAIL_JSON_ESCAPE_HPP
+#define IAP_EMBEDDED_DETAIL_JSON_ESCAPE_HPP
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+
+/// Appends `text` to `out` as a JSON string: quotes, backslashes and control characters escaped
+/// (short forms for \n, \r, \t), everything else (UTF-8 included) as is.
+inline void append_json_string(std::string& out, std::string_view text) {
+    out += '"';
+    for (const char c : text) {
+        switch (c) {
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
+        default:
+            if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) {
+                char buf[8];
+                std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
+                out += buf;
+            } else {
+                out += c;
+            }
+        }
+    }
+    out += '"';
+}
+
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
+#endif // IAP_EMBEDDED_DETAIL_JSON_ESCAPE_HPP
+// ---- end iap_embedded/detail/json_escape.hpp ----
+
 // ---- begin iap_embedded/detail/ledger_format.hpp ----
 //
 // The ledger's on-disk format: the file header, record framing, CRC-32, the HMAC-SHA256 chain and
@@ -7443,25 +7551,6 @@ IAP_EMBEDDED_DECL std::vector<history_event> ledger::history(const history_filte
     return out;
 }
 
-namespace detail {
-inline void append_json_string(std::string& out, const std::string& s) {
-    out += '"';
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-}
-} // namespace detail
-
 IAP_EMBEDDED_DECL std::string ledger::history_json(const history_filter& filter) const {
     const auto events = history(filter);
     std::string out = "[";
@@ -7469,17 +7558,17 @@ IAP_EMBEDDED_DECL std::string ledger::history_json(const history_filter& filter)
         const history_event& h = events[i];
         out += i == 0 ? "\n  {" : ",\n  {";
         out += "\"kind\": ";
-        detail::append_json_string(out, std::string(to_string(h.kind)));
+        detail::append_json_string(out, to_string(h.kind));
         out += ", \"time_ms\": " + std::to_string(h.time_ms);
         if (h.key) {
             out += ", \"store\": ";
-            detail::append_json_string(out, std::string(to_string(h.key->store)));
+            detail::append_json_string(out, to_string(h.key->store));
             out += ", \"key\": ";
             detail::append_json_string(out, h.key->to_string());
             out += ", \"product_id\": ";
             detail::append_json_string(out, h.product_id);
             out += ", \"state\": ";
-            detail::append_json_string(out, std::string(to_string(h.state)));
+            detail::append_json_string(out, to_string(h.state));
         }
         if (h.expires_time_ms) out += ", \"expires_time_ms\": " + std::to_string(*h.expires_time_ms);
         if (!h.balance.empty()) {

@@ -152,4 +152,66 @@ inline int pk_parse_key(mbedtls_pk_context* ctx, const unsigned char* key, std::
 } // namespace v1
 } // namespace iap_embedded
 
+// TLS (detail/tls_stream.hpp): only the differences the sync transport meets.
+#include <mbedtls/error.h>
+#include <mbedtls/ssl.h>
+
+namespace iap_embedded {
+inline namespace v1 {
+namespace detail {
+namespace compat {
+
+/// Makes TLS 1.2 the lowest protocol version of `conf`: 3.2 replaced the (major, minor) pair with
+/// a version enum and deprecated the old setter.
+inline void ssl_conf_min_tls12(mbedtls_ssl_config* conf) noexcept {
+#if MBEDTLS_VERSION_NUMBER >= 0x03020000
+    mbedtls_ssl_conf_min_tls_version(conf, MBEDTLS_SSL_VERSION_TLS1_2);
+#else
+    mbedtls_ssl_conf_min_version(conf, MBEDTLS_SSL_MAJOR_VERSION_3, MBEDTLS_SSL_MINOR_VERSION_3);
+#endif
+}
+
+/// Whether an `mbedtls_ssl_read` result only announces a TLS 1.3 post-handshake event (3.x: a
+/// session ticket received by a client, early data received by a server), so the read must simply
+/// be repeated. 2.28 has no TLS 1.3 and no such codes.
+inline bool ssl_read_must_repeat(int rc) noexcept {
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET)
+    if (rc == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) return true;
+#endif
+#if defined(MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA)
+    if (rc == MBEDTLS_ERR_SSL_RECEIVED_EARLY_DATA) return true;
+#endif
+    (void)rc;
+    return false;
+}
+
+/// `mbedtls_pk_check_pair` (does the private key belong to the certificate's public key?): 3.x
+/// added a random generator for blinding.
+inline int pk_check_pair(const mbedtls_pk_context* pub, const mbedtls_pk_context* prv,
+                         mbedtls_ctr_drbg_context* drbg) noexcept {
+#if MBEDTLS_VERSION_MAJOR >= 3
+    return mbedtls_pk_check_pair(pub, prv, mbedtls_ctr_drbg_random, drbg);
+#else
+    (void)drbg;
+    return mbedtls_pk_check_pair(pub, prv);
+#endif
+}
+
+/// mbedTLS's description of `rc` into `buf` (NUL-terminated), or an empty string when mbedTLS was
+/// built without MBEDTLS_ERROR_C.
+inline void error_text(int rc, char* buf, std::size_t size) noexcept {
+    if (size == 0) return;
+    buf[0] = '\0';
+#if defined(MBEDTLS_ERROR_C)
+    mbedtls_strerror(rc, buf, size);
+#else
+    (void)rc;
+#endif
+}
+
+} // namespace compat
+} // namespace detail
+} // namespace v1
+} // namespace iap_embedded
+
 #endif // IAP_EMBEDDED_DETAIL_MBEDTLS_COMPAT_HPP

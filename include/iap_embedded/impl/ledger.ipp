@@ -5,6 +5,7 @@
 #include "iap_embedded/detail/calendar.hpp"
 #include "iap_embedded/ledger.hpp"
 #include "iap_embedded/detail/file.hpp"
+#include "iap_embedded/detail/json_escape.hpp"
 #include "iap_embedded/detail/ledger_format.hpp"
 #include "iap_embedded/detail/ledger_state.hpp"
 
@@ -588,25 +589,6 @@ IAP_EMBEDDED_DECL std::vector<history_event> ledger::history(const history_filte
     return out;
 }
 
-namespace detail {
-inline void append_json_string(std::string& out, const std::string& s) {
-    out += '"';
-    for (const char c : s) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-            out += c;
-        } else if (static_cast<unsigned char>(c) < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", static_cast<unsigned>(static_cast<unsigned char>(c)));
-            out += buf;
-        } else {
-            out += c;
-        }
-    }
-    out += '"';
-}
-} // namespace detail
-
 IAP_EMBEDDED_DECL std::string ledger::history_json(const history_filter& filter) const {
     const auto events = history(filter);
     std::string out = "[";
@@ -614,17 +596,17 @@ IAP_EMBEDDED_DECL std::string ledger::history_json(const history_filter& filter)
         const history_event& h = events[i];
         out += i == 0 ? "\n  {" : ",\n  {";
         out += "\"kind\": ";
-        detail::append_json_string(out, std::string(to_string(h.kind)));
+        detail::append_json_string(out, to_string(h.kind));
         out += ", \"time_ms\": " + std::to_string(h.time_ms);
         if (h.key) {
             out += ", \"store\": ";
-            detail::append_json_string(out, std::string(to_string(h.key->store)));
+            detail::append_json_string(out, to_string(h.key->store));
             out += ", \"key\": ";
             detail::append_json_string(out, h.key->to_string());
             out += ", \"product_id\": ";
             detail::append_json_string(out, h.product_id);
             out += ", \"state\": ";
-            detail::append_json_string(out, std::string(to_string(h.state)));
+            detail::append_json_string(out, to_string(h.state));
         }
         if (h.expires_time_ms) out += ", \"expires_time_ms\": " + std::to_string(*h.expires_time_ms);
         if (!h.balance.empty()) {
