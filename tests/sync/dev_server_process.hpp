@@ -96,6 +96,16 @@ public:
         transport_ = std::move(*t);
     }
 
+    /// Sends a request and returns the raw response (throws when it cannot be sent).
+    iap_embedded::http_response raw(const std::string& method, const std::string& target) {
+        iap_embedded::http_request r;
+        r.method = method;
+        r.target = target;
+        auto got = transport_->send(r);
+        if (!got) throw std::runtime_error("dev api " + target + ": " + got.message());
+        return std::move(*got);
+    }
+
     /// Sends a dev request; the `result` member on success, else throws.
     picojson::value call(const std::string& method, const std::string& target, const std::string& body = "{}") {
         iap_embedded::http_request r;

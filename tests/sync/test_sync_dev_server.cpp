@@ -343,3 +343,25 @@ TEST_CASE("dev server: iapctl sync killed mid-sync loses nothing and grants noth
     auto client = r.client();
     CHECK_FALSE(client.claim(available.first));
 }
+
+TEST_CASE("dev server: the support console lists purchases and escapes what it shows", "[sync][dev_server]") {
+    rig r;
+    const auto plain = r.dev->seed("user-1");
+    const auto hostile = r.dev->seed("<script>alert(1)</script>");
+    r.dev->consume_elsewhere(plain.first);
+
+    const auto page = r.dev->raw("GET", "/?userKey=user-1");
+    CHECK(page.status == 200);
+    CHECK(page.header("Content-Type").find("text/html") != std::string_view::npos);
+    CHECK(page.body.find(plain.first) != std::string::npos);
+    CHECK(page.body.find(hostile.first) == std::string::npos); // another user's purchase
+
+    const auto all = r.dev->raw("GET", "/?consumed=any");
+    CHECK(all.body.find(hostile.first) != std::string::npos);
+    CHECK(all.body.find("<script>alert(1)</script>") == std::string::npos);
+    CHECK(all.body.find("&lt;script&gt;") != std::string::npos);
+
+    const auto unconsumed = r.dev->raw("GET", "/?consumed=no");
+    CHECK(unconsumed.body.find(plain.first) == std::string::npos);
+    CHECK(unconsumed.body.find(hostile.first) != std::string::npos);
+}
