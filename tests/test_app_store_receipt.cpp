@@ -729,3 +729,61 @@ TEST_CASE("app store receipt: RFC 3339 dates, edge cases of each part") {
         CHECK_FALSE(parse_receipt_time_ms(bad));
     }
 }
+
+TEST_CASE("app store receipt payload: in-app attributes just outside their common form read alike") {
+    const bytes required = concat(required_attributes());
+    const auto payload = [&](const std::vector<bytes>& in_app) {
+        return payload_of(tlv(0x31, concat({required, attribute(17, tlv(0x31, concat(in_app)))})));
+    };
+    // A ReceiptAttribute from its parts: type content octets, version content octets, value.
+    const auto raw = [](const bytes& type, const bytes& version, const bytes& value) {
+        return tlv(0x30, concat({tlv(0x02, type), tlv(0x02, version), tlv(0x04, value)}));
+    };
+    const bytes product = attribute(1702, text_value("p")), date = attribute(1704, date_value("2020-01-01T00:00:00Z"));
+    const std::string long_id(0x77, '7'); // the SEQUENCE of this attribute needs a long-form length
+
+    for (const bytes& transaction : {
+             attribute(1703, text_value("7")),
+             raw({0x06, 0xA7}, {0x00, 0x80}, text_value("7")),         // a two-octet version
+             raw({0x06, 0xA7}, {}, text_value("7")),                   // an empty version
+             attribute(1703, text_value("7", 0x16)),                   // IA5String
+         }) {
+        const auto r = payload({product, transaction, date});
+        INFO(r.message());
+        REQUIRE(r);
+        REQUIRE(r->purchases.size() == 1);
+        CHECK(r->purchases[0].transaction_id == "7");
+    }
+    {
+        const auto r = payload({product, attribute(1703, text_value(long_id)), date});
+        INFO(r.message());
+        REQUIRE(r);
+        CHECK(r->purchases[0].transaction_id == long_id);
+    }
+    const auto error = [&](const std::vector<bytes>& in_app) {
+        const auto r = payload(in_app);
+        REQUIRE_FALSE(r);
+        return r.message();
+    };
+    // Two octets that one octet could hold, at either end of the range.
+    CHECK(error({product, raw({0x00, 0x05}, {0x01}, text_value("7")), date}) == "non-minimal INTEGER encoding");
+    CHECK(error({product, raw({0xFF, 0x80}, {0x01}, text_value("7")), date}) == "non-minimal INTEGER encoding");
+    CHECK(error({product, raw({0x00, 0x7F}, {0x01}, text_value("7")), date}) == "non-minimal INTEGER encoding");
+    // The value OCTET STRING does not end the SEQUENCE.
+    CHECK(error({product, tlv(0x30, concat({integer(1703), integer(1), tlv(0x04, text_value("7")), bytes{0x05, 0x00}})),
+                 date}) == "2 unexpected bytes at the end of a ReceiptAttribute (offset " +
+                               std::to_string(2 + product.size() + 14) + ")");
+    // A type in -128..127 written in one octet, and a negative two-octet type, are unknown.
+    const auto r = payload({product, raw({0x85}, {0x01}, bytes{0xFF}), raw({0xF9, 0x59}, {0x01}, bytes{0xFF}),
+                            attribute(1703, text_value("7")), date});
+    INFO(r.message());
+    REQUIRE(r);
+    CHECK(r->purchases[0].transaction_id == "7");
+    // A high byte in a short text is seen wherever it is.
+    CHECK(error({product, attribute(1703, text_value("1234567\x80", 0x16)), date}) ==
+          "receipt attribute 1703: IA5String holds a non-ASCII byte");
+    CHECK(error({product, attribute(1703, text_value("\x80", 0x16)), date}) ==
+          "receipt attribute 1703: IA5String holds a non-ASCII byte");
+    CHECK(error({product, attribute(1703, text_value("12\xFF" "4")), date}) ==
+          "receipt attribute 1703: UTF8String holds invalid UTF-8");
+}

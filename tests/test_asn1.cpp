@@ -421,3 +421,63 @@ TEST_CASE("asn1: text checks look at every byte, past runs of ASCII too") {
     CHECK(text_error_of(asn1::tag_utf8_string, ascii + "\xC3") == asn1::text_error::invalid_utf8);
     CHECK(text_error_of(asn1::tag_octet_string, ascii) == asn1::text_error::not_text);
 }
+
+TEST_CASE("asn1: short_definite_content reads the short and two-byte forms as the reader reads them") {
+    bytes one_byte_length{0x04, 0x81, 0x80};
+    one_byte_length.resize(3 + 0x80, 'x');
+    bytes two_byte_length{0x30, 0x82, 0x01, 0x00};
+    two_byte_length.resize(4 + 0x100, 0x05);
+    struct content_case {
+        bytes input;
+        bool read;
+    };
+    const std::vector<content_case> cases = {
+        {{0x04, 0x03, 'a', 'b', 'c', 0x05, 0x00}, true},
+        {{0x04, 0x00}, true},
+        {one_byte_length, true},
+        {two_byte_length, true},
+        {{0x30, 0x80, 0x05, 0x00, 0x00, 0x00}, false},   // indefinite: the reader's job
+        {{0x04, 0x81, 0x05, 1, 2, 3, 4, 5}, false},      // non-minimal length
+        {{0x04, 0x82, 0x00, 0x80}, false},               // non-minimal length
+        {{0x04, 0x83, 0x01, 0x00, 0x00}, false},         // three length bytes: the reader's job
+        {{0x04, 0x85, 1, 0, 0, 0, 0}, false},            // length of 5 bytes
+        {{0x04, 0x05, 1, 2}, false},                     // past the end
+        {{0x04, 0x81}, false},                           // truncated length
+        {{0x04, 0x82, 0x01}, false},                     // truncated length
+        {{0x04, 0x81, 0x80, 1}, false},                  // past the end
+    };
+    for (const auto& c : cases) {
+        const bytes& b = keep(c.input);
+        INFO("input of " << b.size() << " bytes");
+        asn1::bytes_view content;
+        REQUIRE(asn1::short_definite_content(b.data(), b.data() + b.size(), content) == c.read);
+        if (!c.read) continue;
+        asn1::reader r(b.data(), b.size());
+        asn1::element e;
+        REQUIRE(r.read(e));
+        CHECK(content == e.content);
+        CHECK(content.data == e.content.data);
+    }
+}
+
+TEST_CASE("asn1: is_ascii finds a high byte at any position of any length") {
+    for (std::size_t size = 0; size <= 40; ++size) {
+        bytes text(size, 'a');
+        const bytes& kept = keep(text);
+        CHECK(asn1::is_ascii({kept.data(), kept.size()}));
+        for (std::size_t at = 0; at < size; ++at) {
+            for (unsigned char high : {0x80, 0xC3, 0xFF}) {
+                bytes bad = text;
+                bad[at] = high;
+                const bytes& b = keep(bad);
+                INFO("size " << size << ", byte " << int(high) << " at " << at);
+                CHECK_FALSE(asn1::is_ascii({b.data(), b.size()}));
+                CHECK(asn1::ascii_prefix({b.data(), b.size()}) == at);
+            }
+        }
+    }
+    // Only the view's bytes count, not those around it.
+    const bytes& around = keep({0x80, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 0x80});
+    CHECK(asn1::is_ascii({around.data() + 1, around.size() - 2}));
+    CHECK(asn1::is_ascii({around.data() + 1, 3}));
+}

@@ -14,6 +14,7 @@
 #include "iap_embedded/purchase.hpp"
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -27,10 +28,34 @@ namespace detail {
 /// on the command line: `YYYY-MM-DDTHH:MM:SS`, optional fraction (milliseconds kept), then `Z`,
 /// `+HH:MM` or `+HHMM` (Xcode). Returns milliseconds since the Unix epoch, or nothing.
 inline std::optional<std::int64_t> parse_receipt_time_ms(std::string_view s) noexcept {
-    // The fixed part, "YYYY-MM-DDTHH:MM:SS", is read at fixed positions, without a branch per
-    // digit (receipts hold thousands of dates); the shortest complete date adds a one-character
-    // zone.
+    // The fixed part, "YYYY-MM-DDTHH:MM:SS", is checked and read a word at a time (receipts hold
+    // thousands of dates); the shortest complete date adds a one-character zone.
     if (s.size() < 20) return std::nullopt;
+    const auto load = [&s](std::size_t at) noexcept { return asn1::load_le64(s.data() + at); };
+    // Each word is XOR-ed with its template ("0000-00-", "00T00:00", "....:00."): a digit becomes
+    // 0..9 and a separator 0. Adding 6 to a digit's byte leaves its high nibble 0 only for 0..9
+    // (a carry out of a byte only comes from a byte that already failed), so one mask test per
+    // word checks every digit and separator; the 'T' is tested on its own.
+    const auto bad = [](std::uint64_t x, std::uint64_t add, std::uint64_t mask) noexcept {
+        return (x | (x + add)) & mask; // nonzero where a byte is wrong
+    };
+    const std::uint64_t x0 = load(0) ^ 0x2D30302D30303030u;  // YYYY-MM-
+    const std::uint64_t x8 = load(8) ^ 0x30303A3030003030u;  // DDTHH:MM
+    const std::uint64_t x12 = load(12) ^ 0x0030303A00000000u; // HH:MM:SS
+    const char t = s[10];
+    if ((bad(x0, 0x0006060006060606u, 0xFFF0F0FFF0F0F0F0u) | bad(x8, 0x0606000606000606u, 0xF0F0FFF0F000F0F0u) |
+         bad(x12, 0x0006060000000000u, 0x00F0F0FF00000000u)) != 0 ||
+        !(t == 'T' || t == 't' || t == ' '))
+        return std::nullopt;
+    // Byte k of pairs(x) is 10 * digit k + digit k + 1 (at most 165: no carry between bytes).
+    const auto pairs = [](std::uint64_t x) noexcept {
+        const std::uint64_t d = x & 0x0F0F0F0F0F0F0F0Fu;
+        return d * 10 + (d >> 8);
+    };
+    const auto byte = [](std::uint64_t word, unsigned k) noexcept { return static_cast<unsigned>(word >> (8 * k)) & 0xFFu; };
+    const std::uint64_t p0 = pairs(x0), p8 = pairs(x8), p12 = pairs(x12);
+    const unsigned year = byte(p0, 0) * 100 + byte(p0, 2), month = byte(p0, 5), day = byte(p8, 0);
+    const unsigned hour = byte(p8, 3), minute = byte(p8, 6), second = byte(p12, 5);
     unsigned not_digits = 0;
     const auto two_digits = [&s, &not_digits](std::size_t i) noexcept {
         const unsigned high = static_cast<unsigned>(static_cast<unsigned char>(s[i])) - unsigned{'0'};
@@ -38,11 +63,6 @@ inline std::optional<std::int64_t> parse_receipt_time_ms(std::string_view s) noe
         not_digits |= static_cast<unsigned>(high > 9) | static_cast<unsigned>(low > 9);
         return high * 10 + low;
     };
-    const unsigned year = two_digits(0) * 100 + two_digits(2), month = two_digits(5), day = two_digits(8);
-    const unsigned hour = two_digits(11), minute = two_digits(14), second = two_digits(17);
-    if (not_digits != 0 || s[4] != '-' || s[7] != '-' || !(s[10] == 'T' || s[10] == 't' || s[10] == ' ') ||
-        s[13] != ':' || s[16] != ':')
-        return std::nullopt;
     std::size_t i = 19;
     int millis = 0;
     if (s[i] == '.') {
@@ -73,7 +93,13 @@ inline std::optional<std::int64_t> parse_receipt_time_ms(std::string_view s) noe
     if (month < 1 || month > 12 || day < 1 || day > month_days[month - 1]) return std::nullopt;
     if (month == 2 && day == 29 && !((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return std::nullopt;
     if (hour > 23 || minute > 59 || second > 60) return std::nullopt;
-    const std::int64_t days = days_from_civil(year, month, day);
+    // days_from_civil for a year of four digits, counted from one era (400 years) earlier so
+    // that everything stays unsigned.
+    const unsigned y = year + 400 - (month <= 2 ? 1 : 0);
+    const unsigned era = y / 400, yoe = y - era * 400;
+    const unsigned doy = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    const std::int64_t days = std::int64_t{era} * 146097 + doe - 719468 - 146097;
     const std::int64_t seconds = days * 86400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
     return seconds * 1000 + millis;
 }
@@ -130,40 +156,78 @@ struct receipt_attribute_view {
     asn1::bytes_view value; ///< The OCTET STRING's content.
 };
 
+// The ReceiptAttribute at `at`, before `end`, into `out`, when it has the form of nearly every
+// attribute: DER with short or two-byte lengths, a type of at most 8 octets. Returns the byte
+// after it, or null for anything else, which receipt_attribute_reader reads again with an
+// asn1::reader; what this accepts, that reader accepts with the same result.
+IAP_EMBEDDED_ASN1_HOT const unsigned char* take_receipt_attribute(const unsigned char* at, const unsigned char* end,
+                                                                  receipt_attribute_view& out) noexcept {
+    // The in-app purchase form, 30 L 02 02 T T 02 01 V 04 N value, tested a word at a time.
+    if (end - at >= 11) {
+        const std::uint64_t head = asn1::load_le64(at);
+        const unsigned length = at[1], value_length = at[10];
+        const int type = static_cast<std::int16_t>((at[4] << 8) | at[5]);
+        if ((head & 0xFFFF0000FFFF00FFu) == 0x0102000002020030u && at[9] == asn1::tag_octet_string &&
+            length < 0x80 && length == 9 + value_length && length <= static_cast<std::size_t>(end - at) - 2 &&
+            static_cast<unsigned>(type + 128) > 255u) {
+            out.type = type; // two octets, minimal: not in -128..127
+            out.value = {at + 11, value_length};
+            return at + 2 + length;
+        }
+    }
+    asn1::bytes_view fields, type, value;
+    if (end - at < 2 || at[0] != asn1::tag_sequence || !asn1::short_definite_content(at, end, fields)) return nullptr;
+    const unsigned char* p = fields.data;
+    const unsigned char* const fields_end = p + fields.size;
+    // type INTEGER, 1 to 8 octets
+    if (fields_end - p < 2 || p[0] != asn1::tag_integer || p[1] - 1u > 7u ||
+        p[1] > static_cast<std::size_t>(fields_end - p) - 2)
+        return nullptr;
+    type = {p + 2, p[1]};
+    p += 2 + p[1];
+    // version INTEGER, not interpreted
+    if (fields_end - p < 2 || p[0] != asn1::tag_integer || p[1] >= 0x80 ||
+        p[1] > static_cast<std::size_t>(fields_end - p) - 2)
+        return nullptr;
+    p += 2 + p[1];
+    // value OCTET STRING, the last field
+    if (fields_end - p < 2 || p[0] != asn1::tag_octet_string || !asn1::short_definite_content(p, fields_end, value) ||
+        value.data + value.size != fields_end)
+        return nullptr;
+    // Receipt types are one octet; read_int64 takes the rest.
+    if (type.size == 1) {
+        out.type = static_cast<signed char>(type.data[0]);
+    } else if (asn1::read_int64(type, out.type) != asn1::integer_error::none) {
+        return nullptr;
+    }
+    out.value = value;
+    return fields_end;
+}
+
 // Reads a SET OF ReceiptAttribute one attribute at a time. A receipt holds thousands of
-// attributes, so nothing here allocates or builds a message until something fails.
+// attributes, so nothing here allocates or builds a message until something fails: the common
+// form is read with bare pointers, and an asn1::reader, set up only when needed, reads anything
+// else (BER, long forms, errors) and words the failure.
 class receipt_attribute_reader {
 public:
-    receipt_attribute_reader(asn1::bytes_view set_der, const char* what) {
-        asn1::reader top(set_der.data, set_der.size);
-        asn1::element set;
-        if (!top.read(set) || !top.at_end(what)) {
-            fail(top.error());
-        } else if (set.tag != asn1::tag_set) {
-            fail(make_error(errc::malformed_input,
-                            std::string(what) + " is not a SET (tag " + asn1::hex_byte(set.tag) + ")"));
-        } else if (!top.descend(set, items_)) {
-            fail(top.error());
+    receipt_attribute_reader(asn1::bytes_view set_der, const char* what) : set_der_(set_der), what_(what) {
+        asn1::bytes_view items;
+        if (set_der.size >= 2 && set_der.data[0] == asn1::tag_set &&
+            asn1::short_definite_content(set_der.data, set_der.data + set_der.size, items) &&
+            items.data + items.size == set_der.data + set_der.size) {
+            pos_ = items.data;
+            end_ = items.data + items.size;
+        } else {
+            open_with_reader();
         }
     }
 
     /// The next attribute into `out`; false at the end of the SET or on failure (`failed()`).
     IAP_EMBEDDED_ASN1_HOT bool next(receipt_attribute_view& out) {
-        if (failed_ || items_.empty()) return false;
-        // Definite lengths throughout, the common case, are read with bare cursors; anything
-        // else is read again by read_with_reader, which accepts what these accept, with the same
-        // result, and words the errors.
-        asn1::span_cursor rest = items_.unread();
-        asn1::bytes_view attribute, type, version, value;
-        if (rest.take(asn1::tag_sequence, attribute)) {
-            asn1::span_cursor fields{attribute.data, attribute.data + attribute.size};
-            if (fields.take(asn1::tag_integer, type) && fields.take(asn1::tag_integer, version) &&
-                fields.take(asn1::tag_octet_string, value) && fields.empty() &&
-                asn1::read_int64(type, out.type) == asn1::integer_error::none) {
-                out.value = value;
-                items_.consume(rest);
-                return true;
-            }
+        if (pos_ == end_) return false;
+        if (const unsigned char* after = take_receipt_attribute(pos_, end_, out)) {
+            pos_ = after;
+            return true;
         }
         return read_with_reader(out);
     }
@@ -172,7 +236,35 @@ public:
     error_info take_error() { return std::move(error_); }
 
 private:
+    // The SET as the strict reader reads it, with the reader's words on failure; the unread
+    // items from pos_ to end_ afterwards.
+    IAP_EMBEDDED_ASN1_COLD void open_with_reader() {
+        asn1::reader top(set_der_.data, set_der_.size);
+        asn1::element set;
+        if (!top.read(set) || !top.at_end(what_)) {
+            fail(top.error());
+        } else if (set.tag != asn1::tag_set) {
+            fail(make_error(errc::malformed_input,
+                            std::string(what_) + " is not a SET (tag " + asn1::hex_byte(set.tag) + ")"));
+        } else if (!top.descend(set, items_)) {
+            fail(top.error());
+        } else {
+            items_open_ = true;
+            const asn1::span_cursor items = items_.unread();
+            pos_ = items.pos;
+            end_ = items.end;
+        }
+    }
+
     IAP_EMBEDDED_ASN1_COLD bool read_with_reader(receipt_attribute_view& out) {
+        if (!items_open_) {
+            // The constructor took the SET's common form, which the reader accepts alike.
+            asn1::reader top(set_der_.data, set_der_.size);
+            asn1::element set;
+            if (!top.read(set) || !top.descend(set, items_)) return fail(top.error());
+            items_open_ = true;
+        }
+        items_.consume({pos_, end_});
         asn1::element attribute, type, version, value;
         asn1::reader fields;
         if (!items_.read(asn1::tag_sequence, "a ReceiptAttribute SEQUENCE", attribute) ||
@@ -186,17 +278,24 @@ private:
         if (const auto bad = asn1::read_int64(type, out.type); bad != asn1::integer_error::none)
             return fail(asn1::integer_failure(bad, type));
         out.value = value.content;
+        pos_ = items_.unread().pos;
         return true;
     }
 
     bool fail(error_info e) {
         error_ = std::move(e);
         failed_ = true;
+        pos_ = end_;
         return false;
     }
 
-    asn1::reader items_;
+    const unsigned char* pos_ = nullptr;
+    const unsigned char* end_ = nullptr;
+    asn1::bytes_view set_der_;
+    const char* what_;
+    bool items_open_ = false;
     bool failed_ = false;
+    asn1::reader items_;
     error_info error_;
 };
 
@@ -204,32 +303,25 @@ inline error_info attribute_error(std::int64_t type, const std::string& why) {
     return make_error(errc::malformed_input, "receipt attribute " + std::to_string(type) + ": " + why);
 }
 
-// The single element an attribute's value holds, read again by a reader that words the error.
-IAP_EMBEDDED_ASN1_COLD inline bool attribute_element_with_reader(const receipt_attribute_view& a, asn1::element& out,
-                                                                 error_info& error) {
+// The single element an attribute's value holds, read by a reader that words the error.
+inline bool attribute_element(const receipt_attribute_view& a, asn1::element& out, error_info& error) {
     asn1::reader r(a.value.data, a.value.size);
     if (r.read(out) && r.at_end("the attribute value")) return true;
     error = attribute_error(a.type, r.error().detail);
     return false;
 }
 
-// The single element an attribute's value holds. The readers of attribute values return false
-// with `error` set, rather than a result, to stay cheap per attribute.
-IAP_EMBEDDED_ASN1_HOT bool attribute_element(const receipt_attribute_view& a, asn1::element& out, error_info& error) {
-    const unsigned char* const end = a.value.data + a.value.size;
-    asn1::header h;
-    if (asn1::decode_header(a.value.data, end, h) != asn1::header_error::none || h.indefinite ||
-        h.content + h.length != end)
-        return attribute_element_with_reader(a, out, error);
-    out.tag = h.tag;
-    out.indefinite = false;
-    out.content = {h.content, h.length};
-    out.whole = a.value;
+// The content of an attribute value that is one short-form element `tag` and nothing else.
+IAP_EMBEDDED_ASN1_HOT bool short_value(const receipt_attribute_view& a, unsigned char tag, asn1::bytes_view& content) noexcept {
+    const unsigned char* const v = a.value.data;
+    if (a.value.size < 2 || v[0] != tag || v[1] >= 0x80 || v[1] != a.value.size - 2) return false;
+    content = {v + 2, v[1]};
     return true;
 }
 
-// A UTF8String or IA5String value, viewed in place.
-inline bool attribute_text(const receipt_attribute_view& a, std::string_view& out, error_info& error) {
+// A UTF8String or IA5String value, viewed in place, read in any form the reader accepts.
+IAP_EMBEDDED_ASN1_COLD inline bool attribute_text_with_reader(const receipt_attribute_view& a, std::string_view& out,
+                                                              error_info& error) {
     asn1::element e;
     if (!attribute_element(a, e, error)) return false;
     if (const auto bad = asn1::check_text(e); bad != asn1::text_error::none) {
@@ -240,7 +332,22 @@ inline bool attribute_text(const receipt_attribute_view& a, std::string_view& ou
     return true;
 }
 
-inline bool attribute_integer(const receipt_attribute_view& a, std::int64_t& out, error_info& error) {
+// A UTF8String or IA5String value, viewed in place. The readers of attribute values return
+// false with `error` set, rather than a result, to stay cheap per attribute.
+IAP_EMBEDDED_ASN1_HOT bool attribute_text(const receipt_attribute_view& a, std::string_view& out, error_info& error) {
+    const unsigned char* const v = a.value.data;
+    if (a.value.size >= 2 && v[1] < 0x80 && v[1] == a.value.size - 2) {
+        const asn1::bytes_view c{v + 2, v[1]};
+        if (v[0] == asn1::tag_ia5_string ? asn1::is_ascii(c) : v[0] == asn1::tag_utf8_string && asn1::is_utf8(c)) {
+            out = c.as_chars();
+            return true;
+        }
+    }
+    return attribute_text_with_reader(a, out, error);
+}
+
+IAP_EMBEDDED_ASN1_COLD inline bool attribute_integer_with_reader(const receipt_attribute_view& a, std::int64_t& out,
+                                                                 error_info& error) {
     asn1::element e;
     if (!attribute_element(a, e, error)) return false;
     if (const auto bad = asn1::read_int64(e, out); bad != asn1::integer_error::none) {
@@ -250,18 +357,38 @@ inline bool attribute_integer(const receipt_attribute_view& a, std::int64_t& out
     return true;
 }
 
-// A date attribute: an RFC 3339 IA5String; the empty string means "not set".
-inline bool attribute_time(const receipt_attribute_view& a, std::optional<std::int64_t>& out, error_info& error) {
-    std::string_view text;
-    if (!attribute_text(a, text, error)) return false;
-    if (text.empty()) {
-        out.reset();
-        return true;
-    }
-    out = parse_receipt_time_ms(text);
-    if (out) return true;
+IAP_EMBEDDED_ASN1_HOT bool attribute_integer(const receipt_attribute_view& a, std::int64_t& out, error_info& error) {
+    asn1::bytes_view c;
+    if (short_value(a, asn1::tag_integer, c) && asn1::read_int64(c, out) == asn1::integer_error::none) return true;
+    return attribute_integer_with_reader(a, out, error);
+}
+
+IAP_EMBEDDED_ASN1_COLD inline bool not_a_date(const receipt_attribute_view& a, std::string_view text, error_info& error) {
     error = attribute_error(a.type, "\"" + std::string(text) + "\" is not an RFC 3339 date");
     return false;
+}
+
+// A date attribute: an RFC 3339 IA5String; the empty string means "not set" (`present` false).
+IAP_EMBEDDED_ASN1_HOT bool attribute_time(const receipt_attribute_view& a, std::int64_t& ms, bool& present,
+                                          error_info& error) {
+    std::string_view text;
+    if (!attribute_text(a, text, error)) return false;
+    present = !text.empty();
+    if (!present) return true;
+    const std::optional<std::int64_t> t = parse_receipt_time_ms(text);
+    if (!t) return not_a_date(a, text, error);
+    ms = *t;
+    return true;
+}
+
+IAP_EMBEDDED_ASN1_HOT bool attribute_time(const receipt_attribute_view& a, std::optional<std::int64_t>& out,
+                                          error_info& error) {
+    std::int64_t ms = 0;
+    bool present = false;
+    if (!attribute_time(a, ms, present, error)) return false;
+    if (present) out = ms;
+    else out.reset();
+    return true;
 }
 
 // Known attribute types seen so far, one bit each: a known type appearing twice is an error.
@@ -273,8 +400,9 @@ public:
 
     // Records `type`; false with `error` set when it was already there.
     IAP_EMBEDDED_ASN1_HOT bool first_time(std::int64_t type, error_info& error) {
-        if (contains(type)) return twice(type, error);
-        bits_ |= bit(type);
+        const std::uint32_t b = bit(type);
+        if ((bits_ & b) != 0) return twice(type, error);
+        bits_ |= b;
         return true;
     }
 
@@ -290,70 +418,84 @@ private:
     std::uint32_t bits_ = 0;
 };
 
+// A text attribute into `slot`, assigned once at its size; the value is checked before the
+// repetition, as the error messages expect.
+IAP_EMBEDDED_ASN1_HOT bool text_attribute(const receipt_attribute_view& a, seen_types& seen, std::string& slot,
+                                          error_info& error) {
+    std::string_view text;
+    if (!attribute_text(a, text, error) || !seen.first_time(a.type, error)) return false;
+    // The slot is empty: constructing at the exact size and moving in is cheaper than assign(),
+    // which goes through the general replace of libstdc++.
+    slot = std::string(text.data(), text.size());
+    return true;
+}
+
+IAP_EMBEDDED_ASN1_HOT bool time_attribute(const receipt_attribute_view& a, seen_types& seen,
+                                          std::optional<std::int64_t>& slot, error_info& error) {
+    return attribute_time(a, slot, error) && seen.first_time(a.type, error);
+}
+
+IAP_EMBEDDED_ASN1_HOT bool integer_attribute(const receipt_attribute_view& a, seen_types& seen, std::int64_t& value,
+                                             error_info& error) {
+    return attribute_integer(a, value, error) && seen.first_time(a.type, error);
+}
+
+IAP_EMBEDDED_ASN1_COLD inline bool in_app_purchase_incomplete(const purchase& p, bool has_purchase_time,
+                                                              error_info& error) {
+    if (p.product_id.empty())
+        error = make_error(errc::malformed_input, "an in-app purchase has no product id (attribute 1702)");
+    else if (p.transaction_id.empty())
+        error = make_error(errc::malformed_input, "in-app purchase of " + p.product_id + " has no transaction id (1703)");
+    else if (!has_purchase_time)
+        error = make_error(errc::malformed_input, "in-app purchase " + p.transaction_id + " has no purchase date (1704)");
+    return false;
+}
+
 // Fills `p` from an in-app purchase's SET; false with `error` set when it is malformed.
 inline bool read_in_app_purchase(asn1::bytes_view set_der, purchase& p, error_info& error) {
     receipt_attribute_reader attributes(set_der, "an in-app purchase");
     seen_types seen(in_app_quantity);
-    std::optional<std::int64_t> purchase_time;
+    std::int64_t purchase_time_ms = 0;
+    bool has_purchase_time = false;
     receipt_attribute_view a;
     while (attributes.next(a)) {
+        bool ok = true;
         switch (a.type) {
-        case in_app_product_id:
-        case in_app_transaction_id:
-        case in_app_original_transaction_id: {
-            std::string_view text;
-            if (!attribute_text(a, text, error) || !seen.first_time(a.type, error)) return false;
-            std::string& slot = a.type == in_app_product_id       ? p.product_id
-                                : a.type == in_app_transaction_id ? p.transaction_id
-                                                                  : p.original_transaction_id;
-            slot = std::string(text);
+        case in_app_product_id: ok = text_attribute(a, seen, p.product_id, error); break;
+        case in_app_transaction_id: ok = text_attribute(a, seen, p.transaction_id, error); break;
+        case in_app_original_transaction_id: ok = text_attribute(a, seen, p.original_transaction_id, error); break;
+        case in_app_quantity: ok = integer_attribute(a, seen, p.quantity, error); break;
+        case in_app_web_order_line_item_id: {
+            std::int64_t n = 0;
+            ok = integer_attribute(a, seen, n, error);
+            if (ok) p.web_order_line_item_id = n;
             break;
         }
-        case in_app_quantity:
-        case in_app_web_order_line_item_id:
         case in_app_intro_offer_period: {
             std::int64_t n = 0;
-            if (!attribute_integer(a, n, error) || !seen.first_time(a.type, error)) return false;
-            if (a.type == in_app_quantity) p.quantity = n;
-            else if (a.type == in_app_web_order_line_item_id) p.web_order_line_item_id = n;
-            else p.in_intro_offer = n != 0;
+            ok = integer_attribute(a, seen, n, error);
+            if (ok) p.in_intro_offer = n != 0;
             break;
         }
         case in_app_purchase_date:
-        case in_app_original_purchase_date:
-        case in_app_expires_date:
-        case in_app_cancellation_date: {
-            std::optional<std::int64_t> t;
-            if (!attribute_time(a, t, error) || !seen.first_time(a.type, error)) return false;
-            auto& slot = a.type == in_app_purchase_date            ? purchase_time
-                         : a.type == in_app_original_purchase_date ? p.original_purchase_time_ms
-                         : a.type == in_app_expires_date           ? p.expires_time_ms
-                                                                   : p.cancellation_time_ms;
-            slot = t;
+            ok = attribute_time(a, purchase_time_ms, has_purchase_time, error) && seen.first_time(a.type, error);
             break;
-        }
+        case in_app_original_purchase_date: ok = time_attribute(a, seen, p.original_purchase_time_ms, error); break;
+        case in_app_expires_date: ok = time_attribute(a, seen, p.expires_time_ms, error); break;
+        case in_app_cancellation_date: ok = time_attribute(a, seen, p.cancellation_time_ms, error); break;
         default: break;
         }
+        if (!ok) return false;
     }
     if (attributes.failed()) {
         error = attributes.take_error();
         return false;
     }
-    if (p.product_id.empty()) {
-        error = make_error(errc::malformed_input, "an in-app purchase has no product id (attribute 1702)");
-        return false;
-    }
-    if (p.transaction_id.empty()) {
-        error = make_error(errc::malformed_input, "in-app purchase of " + p.product_id + " has no transaction id (1703)");
-        return false;
-    }
-    if (!purchase_time) {
-        error = make_error(errc::malformed_input, "in-app purchase " + p.transaction_id + " has no purchase date (1704)");
-        return false;
-    }
+    if (p.product_id.empty() || p.transaction_id.empty() || !has_purchase_time)
+        return in_app_purchase_incomplete(p, has_purchase_time, error);
     p.store = store_kind::app_store;
     p.product_ids.push_back(p.product_id);
-    p.purchase_time_ms = *purchase_time;
+    p.purchase_time_ms = purchase_time_ms;
     if (p.cancellation_time_ms) p.state = purchase_state::refunded;
     return true;
 }
@@ -380,43 +522,31 @@ inline result<receipt_payload> parse_receipt_payload(asn1::bytes_view content) {
     receipt_attribute_reader attributes(content, "the receipt payload");
     receipt_attribute_view a;
     while (attributes.next(a)) {
+        bool ok = true;
         switch (a.type) {
-        case attr_receipt_type:
-        case attr_bundle_id:
-        case attr_app_version:
-        case attr_original_app_version: {
+        case attr_receipt_type: ok = text_attribute(a, seen, out.receipt_type.emplace(), error); break;
+        case attr_bundle_id: {
             std::string_view text;
             if (!attribute_text(a, text, error)) return error;
-            if (a.type == attr_bundle_id) out.bundle_id_value = a.value;
+            out.bundle_id_value = a.value;
             if (!seen.first_time(a.type, error)) return error;
-            std::string& slot = a.type == attr_receipt_type ? out.receipt_type.emplace()
-                                : a.type == attr_bundle_id  ? out.bundle_id
-                                : a.type == attr_app_version ? out.app_version
-                                                             : out.original_app_version;
-            slot = std::string(text);
+            out.bundle_id = std::string(text.data(), text.size());
             break;
         }
+        case attr_app_version: ok = text_attribute(a, seen, out.app_version, error); break;
+        case attr_original_app_version: ok = text_attribute(a, seen, out.original_app_version, error); break;
         case attr_opaque_value:
         case attr_sha1_hash:
-            if (!seen.first_time(a.type, error)) return error;
+            ok = seen.first_time(a.type, error);
             (a.type == attr_opaque_value ? out.opaque_value : out.sha1_hash) = a.value;
             break;
-        case attr_creation_date:
-        case attr_expiration_date:
-        case attr_original_purchase_date: {
-            std::optional<std::int64_t> t;
-            if (!attribute_time(a, t, error) || !seen.first_time(a.type, error)) return error;
-            auto& slot = a.type == attr_creation_date     ? out.creation_time_ms
-                         : a.type == attr_expiration_date ? out.expiration_time_ms
-                                                          : out.original_purchase_time_ms;
-            slot = t;
-            break;
-        }
-        case attr_in_app:
-            if (!read_in_app_purchase(a.value, out.purchases.emplace_back(), error)) return error;
-            break;
+        case attr_creation_date: ok = time_attribute(a, seen, out.creation_time_ms, error); break;
+        case attr_expiration_date: ok = time_attribute(a, seen, out.expiration_time_ms, error); break;
+        case attr_original_purchase_date: ok = time_attribute(a, seen, out.original_purchase_time_ms, error); break;
+        case attr_in_app: ok = read_in_app_purchase(a.value, out.purchases.emplace_back(), error); break;
         default: break;
         }
+        if (!ok) return error;
     }
     if (attributes.failed()) return attributes.take_error();
     const auto missing = [&](std::int64_t type) { return !seen.contains(type); };

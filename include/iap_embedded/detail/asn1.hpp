@@ -146,6 +146,43 @@ IAP_EMBEDDED_ASN1_HOT header_error decode_header(const unsigned char* at, const 
     return h.length > static_cast<std::size_t>(end - p) ? header_error::past_end : header_error::none;
 }
 
+/// The eight bytes at `p` as a word whose byte k is p[k], whatever the host's byte order.
+inline std::uint64_t load_le64(const void* p) noexcept {
+    std::uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    word = __builtin_bswap64(word);
+#endif
+    return word;
+}
+
+/// The content of the definite-length element at `at` (at least two bytes before `end`, its
+/// identifier already checked by the caller, and a valid one) when its length has the short
+/// form or a minimal one- or two-byte long form: the forms of nearly every element of a
+/// receipt. False for anything else, which the caller reads again with a `reader`; what this
+/// accepts, `decode_header` accepts with the same content.
+IAP_EMBEDDED_ASN1_HOT bool short_definite_content(const unsigned char* at, const unsigned char* end,
+                                                  bytes_view& content) noexcept {
+    const unsigned first = at[1];
+    const unsigned char* c;
+    std::size_t length;
+    if (first < 0x80) {
+        c = at + 2;
+        length = first;
+    } else if (first == 0x81 && end - at >= 3 && at[2] >= 0x80) {
+        c = at + 3;
+        length = at[2];
+    } else if (first == 0x82 && end - at >= 4 && at[2] != 0) {
+        c = at + 4;
+        length = (std::size_t{at[2]} << 8) | at[3];
+    } else {
+        return false;
+    }
+    if (length > static_cast<std::size_t>(end - c)) return false;
+    content = {c, length};
+    return true;
+}
+
 /// A bare position in a region, for walks that try the common case first: `take` reads one
 /// definite-length element with a given identifier and only says whether it could. Where it
 /// cannot, the caller reads the same bytes again with a `reader`, which applies the same checks
@@ -570,8 +607,35 @@ inline std::size_t ascii_prefix(bytes_view text) noexcept {
     return i;
 }
 
+/// Whether every byte of `text` is ASCII: the bytes are OR-ed together a word at a time, the
+/// last word overlapping the one before, so that a short string costs a few instructions.
+inline bool is_ascii(bytes_view text) noexcept {
+    const unsigned char* p = text.data;
+    std::size_t n = text.size;
+    std::uint64_t any = 0;
+    if (n >= 8) {
+        for (; n > 8; n -= 8, p += 8) {
+            std::uint64_t word;
+            std::memcpy(&word, p, sizeof word);
+            any |= word;
+        }
+        std::uint64_t last;
+        std::memcpy(&last, p + n - 8, sizeof last);
+        any |= last;
+    } else if (n >= 4) {
+        std::uint32_t first, last;
+        std::memcpy(&first, p, sizeof first);
+        std::memcpy(&last, p + n - 4, sizeof last);
+        any = first | last;
+    } else {
+        for (std::size_t i = 0; i < n; ++i) any |= p[i];
+    }
+    return (any & 0x8080808080808080u) == 0;
+}
+
 /// Whether `text` is well-formed UTF-8 (no overlong forms, surrogates or code points past U+10FFFF).
 inline bool is_utf8(bytes_view text) noexcept {
+    if (is_ascii(text)) return true;
     const unsigned char* p = text.data + ascii_prefix(text);
     const unsigned char* end = text.data + text.size;
     while (p < end) {
@@ -605,7 +669,7 @@ enum class text_error : unsigned char { none, not_text, invalid_utf8, non_ascii 
 inline text_error check_text(const element& e) noexcept {
     if (e.tag == tag_utf8_string) return is_utf8(e.content) ? text_error::none : text_error::invalid_utf8;
     if (e.tag != tag_ia5_string) return text_error::not_text;
-    return ascii_prefix(e.content) == e.content.size ? text_error::none : text_error::non_ascii;
+    return is_ascii(e.content) ? text_error::none : text_error::non_ascii;
 }
 
 inline error_info text_failure(text_error code, const element& e) {
