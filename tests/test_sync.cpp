@@ -31,7 +31,7 @@ public:
     /// Faults for the next requests: refuse before applying, or apply and lose the answer.
     int refuse = 0;
     int lose_answer = 0;
-    /// Replaces the next answer (status, body).
+    /// The next answer (status, body), given without handling the request.
     std::optional<std::pair<int, std::string>> next_answer;
     int requests = 0;
 
@@ -43,14 +43,15 @@ public:
         ++requests;
         if (refuse > 0) return --refuse, make_error(errc::network_error, "connection refused (fake)");
         http_response out;
-        out.status = 200;
-        out.body = handle(request);
-        if (lose_answer > 0) return --lose_answer, make_error(errc::network_error, "connection reset (fake)");
-        if (next_answer) {
+        if (next_answer) { // answered without being handled
             out.status = next_answer->first;
             out.body = next_answer->second;
             next_answer.reset();
+            return out;
         }
+        out.status = 200;
+        out.body = handle(request);
+        if (lose_answer > 0) return --lose_answer, make_error(errc::network_error, "connection reset (fake)");
         return out;
     }
 
@@ -331,8 +332,6 @@ TEST_CASE("sync: bad answers are typed errors and change nothing but the attempt
         {{200, R"({"result":null})"}, errc::malformed_response},
         {{200, R"({"header":{"isSuccessful":"yes","resultCode":0}})"}, errc::malformed_response},
         {{200, R"({"header":{"isSuccessful":true,"resultCode":1.5}})"}, errc::malformed_response},
-        {{200, R"({"header":{"isSuccessful":false,"resultCode":5000,"resultMessage":"consume failed"}})"}, errc::server_error},
-        {{200, R"({"header":{"isSuccessful":false,"resultCode":9999}})"}, errc::server_error},
         {{200, R"({"header":{"isSuccessful":true,"resultCode":0},"result":"x"})"}, errc::malformed_response},
     };
     for (const auto& c : cases) {
@@ -349,6 +348,35 @@ TEST_CASE("sync: bad answers are typed errors and change nothing but the attempt
         CHECK(got.error_code() == c.second);
         CHECK(f.book->record_count() == records);
         CHECK(f.state_of("P1") == server_state::pending);
+    }
+
+    // A payment the server refuses (5000, 9999) stays pending and does not hold up the others.
+    for (const int code : {5000, 9999}) {
+        fixture f;
+        f.server.add("P1");
+        f.server.add("P2");
+        f.server.add("P3");
+        f.consume_paid("P1", "gp-token-1");
+        f.consume_paid("P2", "gp-token-2");
+        f.server.next_answer = std::make_pair(
+            200, R"({"header":{"isSuccessful":false,"resultCode":)" + std::to_string(code) + R"(,"resultMessage":"no"}})");
+        auto client = f.client();
+        auto got = client.sync();
+        REQUIRE(got);
+        REQUIRE(got->refused.size() == 1);
+        CHECK(got->refused[0].payment_seq == "P1");
+        CHECK(got->refused[0].result_code == code);
+        CHECK(got->refused[0].message == "no");
+        CHECK(got->pushed == 1);
+        CHECK(got->pending == 1);
+        CHECK(got->fetched == 1); // P3, listed after the pushes
+        CHECK(f.state_of("P1") == server_state::pending);
+        CHECK(f.state_of("P2") == server_state::synced);
+        // Accepted later: the next sync pushes it.
+        auto next = client.sync();
+        REQUIRE(next);
+        CHECK(next->refused.empty());
+        CHECK(f.state_of("P1") == server_state::synced);
     }
 
     // A consumable list with a malformed entry records none of it.

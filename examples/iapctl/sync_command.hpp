@@ -3,10 +3,10 @@
 // `iapctl sync`: one sync of a ledger with the IAP server.
 //   sync --ledger FILE [--hmac-key KEY] --server URL --app-key KEY --user-key ID --market GG|AS|ONESTORE
 //        [--ca CERT] [--insecure-http] [--claim PAYMENT_SEQ]... [--timeout-ms N]
-// Prints {"pushed", "fetched", "conflicts": [...], "pending", "available"} (plus "claimed" for
-// --claim); exit 0 on success, 1 with "error" (and the same counts, read from the ledger) when the
-// server could not be reached or refused, 2 on usage errors. --claim consumes available payments
-// after the sync, server first.
+// Prints {"pushed", "fetched", "conflicts": [...], "refused": [...], "pending", "available"} (plus
+// "claimed" for --claim); exit 0 on success, 1 with "error" (and the same counts, read from the
+// ledger) when the server could not be reached or failed, 2 on usage errors. --claim consumes
+// available payments after the sync, server first.
 #ifndef IAPCTL_SYNC_COMMAND_HPP
 #define IAPCTL_SYNC_COMMAND_HPP
 
@@ -78,6 +78,15 @@ inline outcome run_sync(const std::vector<std::string>& args) {
     out.set("pushed", summary->pushed);
     out.set("fetched", summary->fetched);
     out.set("conflicts", payments_to_json(summary->conflicts));
+    auto refused = json::array();
+    for (const auto& r : summary->refused) {
+        auto item = json::object();
+        item.set("payment_seq", r.payment_seq);
+        item.set("result_code", r.result_code);
+        if (!r.message.empty()) item.set("message", r.message);
+        refused.push(std::move(item));
+    }
+    out.set("refused", std::move(refused));
     if (f.has("--claim")) {
         auto claimed = json::array();
         for (const std::string& seq : f.values("--claim")) {

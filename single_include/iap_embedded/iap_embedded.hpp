@@ -7983,7 +7983,10 @@ IAP_EMBEDDED_DECL result<server_url> parse_server_url(std::string_view url) {
 //    Success marks it synced. `5018 already consumed` marks it synced when an earlier request of
 //    ours may have reached the server (the mark was there before this sync), and a conflict
 //    (consumed elsewhere: a receipt replayed on another device) when this was our first request.
-//    Any other failure leaves it pending; a request that may have reached the server is safe to
+//    Another result code (5000 consume failed, 9999 unknown) refuses that one payment: it stays
+//    pending, is listed in `sync_summary::refused`, and the other payments go on. A failure of
+//    the connection or of the server itself (network, TLS, an HTTP error status, an answer that
+//    is not the API's) stops the sync. A request that may have reached the server is safe to
 //    repeat because a repeat answers 5018 and the mark says it was ours.
 // 2. Fetches `POST /v1/service/consumable` and records each payment the ledger does not know as
 //    `available` (reinstall, second device, a crash before the local consume).
@@ -8055,11 +8058,19 @@ struct sync_options {
     std::chrono::milliseconds backoff_max{15 * 60 * 1000};
 };
 
+/// A pending payment whose server consume the server refused (it stays pending).
+struct server_refusal {
+    std::string payment_seq;
+    std::int64_t result_code = 0; ///< 5000 consume failed, 9999 unknown, ...
+    std::string message;          ///< the server's resultMessage
+};
+
 /// What one `sync()` did.
 struct sync_summary {
     std::size_t pushed = 0;                ///< server consumes confirmed in this run
     std::size_t fetched = 0;               ///< payments newly recorded as available in this run
     std::vector<server_payment> conflicts; ///< payments found consumed elsewhere in this run
+    std::vector<server_refusal> refused;   ///< pending payments the server refused in this run
     std::size_t pending = 0;               ///< consumes still waiting for the server afterwards
     std::size_t available = 0;             ///< payments available to `claim` afterwards
 };
@@ -8335,7 +8346,9 @@ IAP_EMBEDDED_DECL result<void> sync_client::push(const server_payment& p, sync_s
         }
         return {};
     }
-    return detail::server_failure(e, "a consume");
+    // This payment is refused; the server itself works, so the others go on.
+    summary.refused.push_back(server_refusal{p.payment_seq, e.result_code, e.result_message});
+    return {};
 }
 
 IAP_EMBEDDED_DECL result<sync_summary> sync_client::run() {

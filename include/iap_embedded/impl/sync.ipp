@@ -87,7 +87,9 @@ IAP_EMBEDDED_DECL result<void> sync_client::push(const server_payment& p, sync_s
         }
         return {};
     }
-    return detail::server_failure(e, "a consume");
+    // This payment is refused; the server itself works, so the others go on.
+    summary.refused.push_back(server_refusal{p.payment_seq, e.result_code, e.result_message});
+    return {};
 }
 
 IAP_EMBEDDED_DECL result<sync_summary> sync_client::run() {
