@@ -47,8 +47,8 @@ for target in $targets; do
     corpus="$work/$target"
     artifacts="$build/fuzz-artifacts/$target"
     mkdir -p "$corpus" "$artifacts"
-    cp "$root/tests/fuzz/corpus/$target"/* "$corpus"/
-    cp "$build/tests/fuzz/seeds_$target"/* "$corpus"/
+    cp -R "$root/tests/fuzz/corpus/$target"/. "$corpus"/
+    cp -R "$build/tests/fuzz/seeds_$target"/. "$corpus"/ # empty when the shared test data has nothing for it
     seeds=$(ls "$corpus" | wc -l)
     log="$work/$target.log"
     echo "== $target: $seconds s from $seeds seeds"
