@@ -8097,6 +8097,9 @@ public:
 
     /// Consumes an available payment: server first, then the ledger (with `options`; its
     /// payment fields are filled in). `already_consumed` when it was consumed here or elsewhere.
+    /// The consumable list carries no store purchase, so the entry is keyed by the payment
+    /// ("STORE:iap-payment-SEQ", STORE from the market) and its product_id is the server's
+    /// productSeq.
     IAP_EMBEDDED_DECL result<ledger_entry> claim(std::string_view payment_seq, consume_options options = {});
 
     /// The user's active subscriptions in `package_name` (nothing is recorded).
