@@ -11,6 +11,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
+#include <string_view>
 #include <utility>
 
 namespace iap_embedded {
@@ -56,17 +58,28 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
         s.chain = next;
         return {};
     };
-    // Payments the server listed come first: a consume of one of them must find it known.
-    for (const std::string& seq : s.payment_order) {
-        const server_payment& p = s.payments.find(seq)->second;
-        if (p.market.empty()) continue;
-        ledger_record r;
-        r.type = record_type::server_available;
-        r.payment = p;
-        r.time_ms = p.time_ms;
-        if (auto added = add(r); !added) return std::move(added).error();
-    }
+    // Payments the server listed are announced just before the first consume that comes after
+    // them in payment_order, so that a consume of one finds it known and the replay rebuilds
+    // payment_order exactly: payments consumed here first enter it with their consume.
+    std::map<std::string_view, std::size_t> order_of;
+    for (std::size_t i = 0; i < s.payment_order.size(); ++i) order_of[s.payment_order[i]] = i;
+    std::size_t announced = 0;
+    const auto announce_through = [&](std::size_t last) -> result<void> {
+        for (; announced < s.payment_order.size() && announced <= last; ++announced) {
+            const server_payment& p = s.payments.find(s.payment_order[announced])->second;
+            if (p.market.empty()) continue;
+            ledger_record r;
+            r.type = record_type::server_available;
+            r.payment = p;
+            r.time_ms = p.time_ms;
+            if (auto added = add(r); !added) return added;
+        }
+        return {};
+    };
     for (const history_item& h : s.history) {
+        if (h.kind == history_kind::consumed && !s.entries[h.entry].payment_seq.empty()) {
+            if (auto done = announce_through(order_of[s.entries[h.entry].payment_seq]); !done) return std::move(done).error();
+        }
         ledger_record r;
         r.time_ms = h.time_ms;
         if (h.kind == history_kind::consumed) {
@@ -87,6 +100,7 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
         }
         if (auto added = add(r); !added) return std::move(added).error();
     }
+    if (auto done = announce_through(s.payment_order.size()); !done) return std::move(done).error();
     for (const std::string& seq : s.payment_order) {
         const server_payment& p = s.payments.find(seq)->second;
         ledger_record r;
