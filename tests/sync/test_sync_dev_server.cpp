@@ -7,6 +7,7 @@
 
 #include "../iapctl_runner.hpp"
 #include "../support.hpp"
+#include "../test_ledger_support.hpp"
 
 #include <iap_embedded/beast_transport.hpp>
 #include <iap_embedded/ledger.hpp>
@@ -30,16 +31,6 @@ using test_support::scratch_dir;
 namespace {
 
 std::string pki(const std::string& name) { return std::string(IAP_EMBEDDED_TEST_PKI_DIR) + "/" + name; }
-
-purchase store_purchase(const std::string& token) {
-    purchase p;
-    p.store = store_kind::google_play;
-    p.product_id = "gems_100";
-    p.product_ids = {p.product_id};
-    p.purchase_token = token;
-    p.purchase_time_ms = 1767225600000;
-    return p;
-}
 
 /// A dev server (HTTPS with a generated certificate that the client pins, or HTTP), a ledger and a
 /// sync client for user-1 in market GG.
@@ -92,7 +83,7 @@ struct rig {
         consume_options o;
         o.payment_seq = paid.first;
         o.access_token = paid.second;
-        REQUIRE(book->consume(store_purchase(token), o));
+        REQUIRE(book->consume(ledger_test::google_purchase(token), o));
         return paid.first;
     }
     server_state state_of(const std::string& seq) {
@@ -273,7 +264,7 @@ TEST_CASE("dev server: a certificate from an unknown CA or for another host is r
         consume_options o;
         o.payment_seq = "2026112700000001";
         o.access_token = "token";
-        REQUIRE(r.book->consume(store_purchase("token-1"), o));
+        REQUIRE(r.book->consume(ledger_test::google_purchase("token-1"), o));
         auto client = r.client();
         auto got = client.sync();
         REQUIRE_FALSE(got);
