@@ -8,6 +8,7 @@
 #include <iap_embedded/app_store.hpp>
 #include <iap_embedded/base64.hpp>
 #include <iap_embedded/detail/app_receipt_payload.hpp>
+#include <iap_embedded/detail/x509_chain.hpp>
 #include <iap_embedded/verifier.hpp>
 
 #include <catch2/catch.hpp>

@@ -7,6 +7,12 @@ reaches them; <mbedtls/...>, <picojson.h>, <boost/...> and standard headers stay
 Include guards are kept, so a program may include both the single header and headers from
 include/ (the second inclusion is a no-op). The output depends only on the input files.
 
+The output has two parts, as the headers do for separate compilation (config.hpp): every public
+header's declarations first, then, in one block under the same condition as the headers'
+implementation blocks, every implementation (impl/*.ipp and the detail headers only they use).
+Separate compilation with the single header: IAP_EMBEDDED_SEPARATE_COMPILATION for the whole
+program, and one translation unit defines IAP_EMBEDDED_SOURCE before including it.
+
 Usage: tools/amalgamate.py [--check]   (--check: fail if the committed file is stale)
 """
 import pathlib
@@ -37,6 +43,11 @@ USAGE = """\
 //   if (!verified) { log(verified.message()); return; }             // typed error, never thrown
 //   for (const auto& p : verified->purchases)
 //       if (p.state == iap_embedded::purchase_state::purchased) grant(p.product_id, p.quantity);
+//
+// Separate compilation (compile the library once; the rest of the program may then use
+// -fno-exceptions): define IAP_EMBEDDED_SEPARATE_COMPILATION for every translation unit, and in
+// exactly one of them, compiled with exceptions, include this file first, after
+//       #define IAP_EMBEDDED_SOURCE
 """
 
 
@@ -58,10 +69,23 @@ def banner() -> str:
         "//",
     ]
     lines += [("// " + line).rstrip() for line in licence]
-    return "\n".join(lines) + "\n//\n" + USAGE + "\n#ifndef IAP_EMBEDDED_SINGLE_HEADER\n#define IAP_EMBEDDED_SINGLE_HEADER 1\n#endif\n"
+    return "\n".join(lines) + "\n//\n" + USAGE + FIRST_CHECK + "\n#ifndef IAP_EMBEDDED_SINGLE_HEADER\n#define IAP_EMBEDDED_SINGLE_HEADER 1\n#endif\n"
 
 
-def expand(name: str, seen: set, out: list) -> None:
+# The implementation block at the end of a public header (config.hpp).
+IMPL_BLOCK = "#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)"
+
+FIRST_CHECK = f"""
+// The translation unit that compiles the library includes it before any other iap_embedded header.
+#if defined(IAP_EMBEDDED_SOURCE) && !defined(IAP_EMBEDDED_SINGLE_HEADER) && \\
+    (defined(IAP_EMBEDDED_CONFIG_HPP) || defined(IAP_EMBEDDED_VERSION_HPP))
+#error "with IAP_EMBEDDED_SOURCE, include the iap_embedded single header before any other iap_embedded header"
+#endif
+"""
+
+
+def expand(name: str, seen: set, out: list, deferred: list) -> None:
+    """Inlines `name` into `out`; the bodies of implementation blocks go to `deferred`."""
     if name in seen:
         return
     seen.add(name)
@@ -69,24 +93,63 @@ def expand(name: str, seen: set, out: list) -> None:
     if not path.is_file():
         sys.exit(f"amalgamate: {name} is included but does not exist")
     out.append(f"\n// ---- begin {name} ----\n")
-    for line in path.read_text().splitlines():
+    lines = path.read_text().splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if line.strip() == IMPL_BLOCK:
+            end = i + 1
+            while end < len(lines) and not lines[end].lstrip().startswith("#endif"):
+                if lines[end].lstrip().startswith("#if"):
+                    sys.exit(f"amalgamate: {name}: nested #if in the implementation block")
+                end += 1
+            if end == len(lines):
+                sys.exit(f"amalgamate: {name}: unterminated implementation block")
+            deferred.append((name, lines[i + 1:end]))
+            out.append(f"// (implementation: see the end of this file)\n")
+            i = end + 1
+            continue
         match = OWN_INCLUDE.match(line)
         if match:
-            expand(match.group(1), seen, out)
+            expand(match.group(1), seen, out, deferred)
         elif not SPDX.match(line):
             out.append(line + "\n")
+        i += 1
     out.append(f"// ---- end {name} ----\n")
 
 
 def generate() -> str:
     out = [banner()]
-    expand(UMBRELLA, set(), out)
+    seen: set = set()
+    deferred: list = []
+    expand(UMBRELLA, seen, out, deferred)
+    out.append("\n// ==== implementation ====\n")
+    out.append(IMPL_BLOCK + "\n")
+    # Implementations may reach further public headers, whose own blocks join the queue.
+    while deferred:
+        name, body = deferred.pop(0)
+        out.append(f"\n// ---- implementation of {name} ----\n")
+        for line in body:
+            match = OWN_INCLUDE.match(line)
+            if match:
+                expand(match.group(1), seen, out, deferred)
+            else:
+                out.append(line + "\n")
+    out.append("#endif // implementation\n")
     return "".join(out)
 
 
 def main() -> int:
+    args = sys.argv[1:]
+    if any(a in ("-h", "--help") for a in args):
+        print(__doc__.strip())
+        return 0
+    unknown = [a for a in args if a != "--check"]
+    if unknown:
+        print(f"amalgamate: unknown argument {unknown[0]} (see --help)", file=sys.stderr)
+        return 2
     text = generate()
-    if "--check" in sys.argv[1:]:
+    if "--check" in args:
         if not OUTPUT.is_file() or OUTPUT.read_text() != text:
             print(f"{OUTPUT.relative_to(ROOT)} is stale: run tools/amalgamate.py and commit it", file=sys.stderr)
             return 1

@@ -130,6 +130,11 @@ IAP_EMBEDDED_DECL result<std::vector<unsigned char>> parse_device_identifier(std
 } // namespace v1
 } // namespace iap_embedded
 
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)
 #include "iap_embedded/impl/app_store.ipp"
+// Defined by detail/asn1.hpp for it and detail/app_receipt_payload.hpp; not part of the API.
+#undef IAP_EMBEDDED_ASN1_HOT
+#undef IAP_EMBEDDED_ASN1_COLD
+#endif
 
 #endif // IAP_EMBEDDED_APP_STORE_HPP

@@ -144,6 +144,8 @@ IAP_EMBEDDED_DECL result<void> check_app_transaction_device(const app_store_jws&
 } // namespace v1
 } // namespace iap_embedded
 
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)
 #include "iap_embedded/impl/app_store_jws.ipp"
+#endif
 
 #endif // IAP_EMBEDDED_APP_STORE_JWS_HPP

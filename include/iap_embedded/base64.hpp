@@ -41,6 +41,8 @@ IAP_EMBEDDED_DECL std::string encode_base64(const unsigned char* data, std::size
 } // namespace v1
 } // namespace iap_embedded
 
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)
 #include "iap_embedded/impl/base64.ipp"
+#endif
 
 #endif // IAP_EMBEDDED_BASE64_HPP

@@ -101,6 +101,8 @@ private:
 } // namespace v1
 } // namespace iap_embedded
 
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)
 #include "iap_embedded/impl/beast_transport.ipp"
+#endif
 
 #endif // IAP_EMBEDDED_BEAST_TRANSPORT_HPP

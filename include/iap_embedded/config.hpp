@@ -47,9 +47,34 @@
 #endif
 #endif
 
-/// Linkage of the library's non-template functions. Header-only use needs `inline`.
+/// Separate compilation. Header-only use (the default) compiles the library into every translation
+/// unit that includes it. Define `IAP_EMBEDDED_SEPARATE_COMPILATION` for the whole program (every
+/// translation unit, e.g. on the compiler command line) to compile it once instead: the headers
+/// then only declare, and exactly one source file of the program includes
+/// `<iap_embedded/src.hpp>` (and `<iap_embedded/beast_transport_src.hpp>` instead when it uses the
+/// Boost.Beast transport) before any other iap_embedded header. That one file must be compiled
+/// with exceptions enabled; every other file may use `-fno-exceptions`.
+///
+/// `IAP_EMBEDDED_SOURCE` is defined by src.hpp in that one file. With the single header
+/// (`single_include/`), that file instead defines `IAP_EMBEDDED_SOURCE` itself before including it.
+/// The single header also defines `IAP_EMBEDDED_SINGLE_HEADER`.
+#if defined(IAP_EMBEDDED_SOURCE)
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION)
+#error "IAP_EMBEDDED_SOURCE (iap_embedded/src.hpp) needs IAP_EMBEDDED_SEPARATE_COMPILATION defined for the whole program"
+#endif
+#if !IAP_EMBEDDED_HAS_EXCEPTIONS
+#error "the translation unit that compiles iap_embedded (iap_embedded/src.hpp or IAP_EMBEDDED_SOURCE) must be compiled with exceptions enabled; the rest of the program may use -fno-exceptions"
+#endif
+#endif
+
+/// Linkage of the library's non-template functions: `inline` header-only, nothing (external
+/// linkage, defined once by src.hpp) with `IAP_EMBEDDED_SEPARATE_COMPILATION`.
 #ifndef IAP_EMBEDDED_DECL
+#if defined(IAP_EMBEDDED_SEPARATE_COMPILATION)
+#define IAP_EMBEDDED_DECL
+#else
 #define IAP_EMBEDDED_DECL inline
+#endif
 #endif
 
 #endif // IAP_EMBEDDED_CONFIG_HPP

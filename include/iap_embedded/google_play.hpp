@@ -49,6 +49,8 @@ IAP_EMBEDDED_DECL result<purchase> verify_google_play(std::string_view public_ke
 } // namespace v1
 } // namespace iap_embedded
 
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)
 #include "iap_embedded/impl/google_play.ipp"
+#endif
 
 #endif // IAP_EMBEDDED_GOOGLE_PLAY_HPP

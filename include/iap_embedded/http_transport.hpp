@@ -81,6 +81,8 @@ IAP_EMBEDDED_DECL result<server_url> parse_server_url(std::string_view url);
 } // namespace v1
 } // namespace iap_embedded
 
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)
 #include "iap_embedded/impl/http_transport.ipp"
+#endif
 
 #endif // IAP_EMBEDDED_HTTP_TRANSPORT_HPP

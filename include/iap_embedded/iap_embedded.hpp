@@ -19,5 +19,6 @@
 #include "iap_embedded/ledger.hpp"
 #include "iap_embedded/http_transport.hpp"
 #include "iap_embedded/sync.hpp"
+#include "iap_embedded/embedded_key.hpp"
 
 #endif // IAP_EMBEDDED_IAP_EMBEDDED_HPP

@@ -375,6 +375,8 @@ private:
 } // namespace v1
 } // namespace iap_embedded
 
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)
 #include "iap_embedded/impl/ledger.ipp"
+#endif
 
 #endif // IAP_EMBEDDED_LEDGER_HPP

@@ -46,6 +46,8 @@ IAP_EMBEDDED_DECL result<purchase> verify_one_store(std::string_view public_key_
 } // namespace v1
 } // namespace iap_embedded
 
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)
 #include "iap_embedded/impl/one_store.ipp"
+#endif
 
 #endif // IAP_EMBEDDED_ONE_STORE_HPP

@@ -66,9 +66,20 @@ private:
     std::shared_ptr<const list> certificates_;
 };
 
+namespace detail {
+/// The library's view of a `trusted_roots` (chain verification, detail/x509_chain.hpp).
+struct trusted_roots_access {
+    static const std::vector<std::shared_ptr<const certificate>>& certificates(const trusted_roots& roots) noexcept {
+        return *roots.certificates_;
+    }
+};
+} // namespace detail
+
 } // namespace v1
 } // namespace iap_embedded
 
+#if !defined(IAP_EMBEDDED_SEPARATE_COMPILATION) || defined(IAP_EMBEDDED_SOURCE)
 #include "iap_embedded/impl/trusted_roots.ipp"
+#endif
 
 #endif // IAP_EMBEDDED_TRUSTED_ROOTS_HPP

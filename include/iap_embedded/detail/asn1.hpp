@@ -23,7 +23,9 @@
 #include <vector>
 
 // The common path of the element reader is inlined into the loops that walk thousands of
-// elements; its rare paths stay out of line so that it remains small.
+// elements; its rare paths stay out of line so that it remains small. Used here and by
+// app_receipt_payload.hpp; app_store.hpp undefines both after the receipt implementation, so that
+// they do not reach the program.
 #if defined(__GNUC__) || defined(__clang__)
 #define IAP_EMBEDDED_ASN1_HOT __attribute__((always_inline)) inline
 #define IAP_EMBEDDED_ASN1_COLD __attribute__((noinline, cold))

@@ -92,17 +92,13 @@ public:
     /// Runs `f(ctx)` with exclusive access where this mbedTLS build needs it (see compat header).
     template <class F>
     int with_context(F&& f) const {
-#if IAP_EMBEDDED_DETAIL_LOCK_PK
-        std::lock_guard<std::mutex> lock(mutex_);
-#endif
+        std::lock_guard<compat::pk_mutex> lock(mutex_);
         return f(const_cast<mbedtls_pk_context*>(&ctx_));
     }
 
 private:
     mbedtls_pk_context ctx_;
-#if IAP_EMBEDDED_DETAIL_LOCK_PK
-    mutable std::mutex mutex_;
-#endif
+    mutable compat::pk_mutex mutex_;
 };
 
 /// Parses a DER SubjectPublicKeyInfo holding an RSA key of an accepted size.

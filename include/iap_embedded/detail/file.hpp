@@ -56,7 +56,7 @@ public:
 };
 
 /// The platform's file layer (a process-wide object without state).
-IAP_EMBEDDED_DECL file_system& default_file_system() noexcept;
+inline file_system& default_file_system() noexcept;
 
 } // namespace detail
 } // namespace v1

@@ -142,7 +142,7 @@ private:
     }
 };
 
-IAP_EMBEDDED_DECL file_system& default_file_system() noexcept {
+inline file_system& default_file_system() noexcept {
     static posix_file_system files;
     return files;
 }

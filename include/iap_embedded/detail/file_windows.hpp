@@ -9,13 +9,25 @@
 
 #include <string>
 
+// <windows.h> without its rarely used parts and without the min/max macros; the two switches are
+// undefined again afterwards unless the program had defined them.
 #ifndef WIN32_LEAN_AND_MEAN
 #define WIN32_LEAN_AND_MEAN
+#define IAP_EMBEDDED_DETAIL_UNDEF_WIN32_LEAN_AND_MEAN
 #endif
 #ifndef NOMINMAX
 #define NOMINMAX
+#define IAP_EMBEDDED_DETAIL_UNDEF_NOMINMAX
 #endif
 #include <windows.h>
+#ifdef IAP_EMBEDDED_DETAIL_UNDEF_WIN32_LEAN_AND_MEAN
+#undef WIN32_LEAN_AND_MEAN
+#undef IAP_EMBEDDED_DETAIL_UNDEF_WIN32_LEAN_AND_MEAN
+#endif
+#ifdef IAP_EMBEDDED_DETAIL_UNDEF_NOMINMAX
+#undef NOMINMAX
+#undef IAP_EMBEDDED_DETAIL_UNDEF_NOMINMAX
+#endif
 
 namespace iap_embedded {
 inline namespace v1 {
@@ -152,7 +164,7 @@ private:
     }
 };
 
-IAP_EMBEDDED_DECL file_system& default_file_system() noexcept {
+inline file_system& default_file_system() noexcept {
     static windows_file_system files;
     return files;
 }

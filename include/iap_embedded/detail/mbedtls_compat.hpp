@@ -16,6 +16,7 @@
 #include <mbedtls/x509_crt.h>
 
 #include <cstddef>
+#include <mutex>
 
 #if MBEDTLS_VERSION_MAJOR < 2 || (MBEDTLS_VERSION_MAJOR == 2 && MBEDTLS_VERSION_MINOR < 28)
 #error "iap_embedded needs mbedTLS 2.28 or newer"
@@ -27,17 +28,22 @@
 
 // mbedTLS serialises the RSA public operation on one key with a mutex only when it was built with
 // MBEDTLS_THREADING_C (the operation caches a Montgomery constant in the key on first use).
-// Without it, the library locks around verification itself.
-#if defined(MBEDTLS_THREADING_C)
-#define IAP_EMBEDDED_DETAIL_LOCK_PK 0
-#else
-#define IAP_EMBEDDED_DETAIL_LOCK_PK 1
-#endif
-
+// Without it, the library locks around verification itself: `pk_mutex` is what pk_key locks.
 namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
 namespace compat {
+
+/// A mutex that does nothing, for mbedTLS builds that serialise the operation themselves.
+struct null_mutex {
+    void lock() noexcept {}
+    void unlock() noexcept {}
+};
+#if defined(MBEDTLS_THREADING_C)
+using pk_mutex = null_mutex;
+#else
+using pk_mutex = std::mutex;
+#endif
 
 /// mbedTLS 3 may route hashing and public-key operations through PSA, which must be initialised
 /// once per process; 2.28 has nothing to initialise. Returns an mbedTLS/PSA code, 0 on success.

@@ -2,6 +2,13 @@
 #ifndef IAP_EMBEDDED_IMPL_SYNC_IPP
 #define IAP_EMBEDDED_IMPL_SYNC_IPP
 
+#include "iap_embedded/config.hpp"
+
+// picojson throws and does not compile without exceptions.
+#if !IAP_EMBEDDED_HAS_EXCEPTIONS
+#error "iap_embedded: this part parses JSON (picojson), which needs exceptions. For -fno-exceptions code, define IAP_EMBEDDED_SEPARATE_COMPILATION for the whole program and compile the one file that includes iap_embedded/src.hpp with exceptions enabled (see config.hpp)"
+#endif
+
 #include "iap_embedded/detail/iap_server_response.hpp"
 #include "iap_embedded/detail/json.hpp"
 #include "iap_embedded/sync.hpp"

@@ -15,13 +15,6 @@ namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
 
-/// The library's view of a `trusted_roots`.
-struct trusted_roots_access {
-    static const std::vector<std::shared_ptr<const certificate>>& certificates(const trusted_roots& roots) noexcept {
-        return *roots.certificates_;
-    }
-};
-
 inline bool looks_like_pem(std::string_view text) noexcept {
     const auto start = text.find_first_not_of(" \t\r\n");
     return start != std::string_view::npos && text.substr(start, 10) == "-----BEGIN";
