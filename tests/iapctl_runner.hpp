@@ -2,6 +2,11 @@
 //
 // Runs the built iapctl binary for tests and checks the contract's shape: exit codes 0/1/2,
 // exactly one JSON object on stdout, messages on stderr.
+//
+// IAP_EMBEDDED_TEST_EXE_WRAPPER (environment, optional): a command put before iapctl, as shell
+// words, for a cross build whose binaries this machine cannot exec directly. tools/check_arm64.sh
+// sets it to "qemu-aarch64 -L /": the tests themselves already run under qemu-user, but a program
+// they start is exec'd by the host kernel, which without binfmt_misc refuses an arm64 executable.
 #ifndef IAP_EMBEDDED_TESTS_IAPCTL_RUNNER_HPP
 #define IAP_EMBEDDED_TESTS_IAPCTL_RUNNER_HPP
 
@@ -30,10 +35,16 @@ struct run_result {
 using test_support::scratch_dir;
 using test_support::shell_quote;
 
+// The wrapper words from IAP_EMBEDDED_TEST_EXE_WRAPPER followed by a space, or "" when unset.
+inline std::string exe_wrapper_prefix() {
+    const char* wrapper = std::getenv("IAP_EMBEDDED_TEST_EXE_WRAPPER");
+    return wrapper != nullptr && *wrapper != '\0' ? std::string(wrapper) + " " : std::string();
+}
+
 // Runs iapctl with `args`; `stdin_file` (optional) is redirected to its standard input.
 inline run_result iapctl(const std::vector<std::string>& args, const std::string& stdin_file = "") {
     static const scratch_dir capture;
-    std::string cmd = shell_quote(IAP_EMBEDDED_IAPCTL_PATH);
+    std::string cmd = exe_wrapper_prefix() + shell_quote(IAP_EMBEDDED_IAPCTL_PATH);
     for (const auto& a : args) cmd += " " + shell_quote(a);
     const std::string out_path = capture.path() + "/stdout";
     const std::string err_path = capture.path() + "/stderr";

@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -466,7 +467,7 @@ TEST_CASE("asn1: is_ascii finds a high byte at any position of any length") {
         const bytes& kept = keep(text);
         CHECK(asn1::is_ascii({kept.data(), kept.size()}));
         for (std::size_t at = 0; at < size; ++at) {
-            for (unsigned char high : {0x80, 0xC3, 0xFF}) {
+            for (const unsigned char high : std::initializer_list<unsigned char>{0x80, 0xC3, 0xFF}) {
                 bytes bad = text;
                 bad[at] = high;
                 const bytes& b = keep(bad);

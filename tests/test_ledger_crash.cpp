@@ -206,7 +206,7 @@ TEST_CASE("ledger keyed chain: deleting or reordering a middle record is detecte
         starts.push_back(l->file_size());
     }
     const auto original = ledger_test::read_bytes(path);
-    const auto record = [&](int i) { return original.substr(starts[i], starts[i + 1] - starts[i]); };
+    const auto record = [&](std::size_t i) { return original.substr(starts[i], starts[i + 1] - starts[i]); };
     // Delete record 1.
     ledger_test::write_bytes(path, original.substr(0, starts[1]) + original.substr(starts[2]));
     auto deleted = ledger::open(path, options);
