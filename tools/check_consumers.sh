@@ -10,6 +10,8 @@
 #   cmake_find_package   `meson install --destdir` of the copy into a staging prefix, then
 #                        find_package(iap_embedded) with CMAKE_PREFIX_PATH=<staging prefix>
 #   copy_one_header      the single header alone, `g++ -I single_include app.cpp -lmbedtls ...`
+#   cmake_compiled       add_subdirectory(<copy>) with -DIAP_EMBEDDED_COMPILED=ON: the consumer is
+#                        compiled with -fno-exceptions and links iap_embedded::compiled
 #
 # Each one builds tests/integration/consumer_main.cpp and runs it; it must print its
 # "consumer ok (<name>)" line and exit 0. Builds of the repository itself are restricted to the
@@ -82,6 +84,10 @@ build_cmake_find_package() {
     cmake --build "$work/build/cmake_find_package" -j "$jobs"
 }
 
+build_cmake_compiled() {
+    cmake -S "$consumers/cmake_compiled" -B "$work/build/cmake_compiled" -G Ninja -DIAP_EMBEDDED_DIR="$src"
+    cmake --build "$work/build/cmake_compiled" -j "$jobs"
+}
 build_copy_one_header() {
     sh "$consumers/copy_one_header/build.sh" "$src/single_include/iap_embedded/iap_embedded.hpp" \
         "$consumers/consumer_main.cpp" "$work/build/copy_one_header"
@@ -96,7 +102,7 @@ expected_line() {
     esac
 }
 
-names=(meson_subproject cmake_subdirectory cmake_find_package copy_one_header)
+names=(meson_subproject cmake_subdirectory cmake_find_package copy_one_header cmake_compiled)
 results=()
 failed=0
 for name in "${names[@]}"; do
