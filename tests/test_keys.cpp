@@ -9,6 +9,7 @@
 #include "support.hpp"
 
 #include <catch2/catch.hpp>
+#include <mbedtls/version.h>
 #include <picojson.h>
 
 #include <cstddef>
@@ -159,6 +160,12 @@ TEST_CASE("keys: the size bounds are 1024 and 4096 bits inclusive") {
 
 TEST_CASE("keys: a generated RSA-512 key is refused as too small") {
     auto key = iap_embedded::testing::rsa_test_key::generate(512, "iap_embedded test_keys rsa-512");
+#if MBEDTLS_VERSION_MAJOR >= 3
+    // mbedTLS 3.6 generates no RSA key under 1024 bits (MBEDTLS_RSA_GEN_KEY_MIN_BITS); the
+    // synthetic 512-bit key of the previous test stands in for it there.
+    REQUIRE_FALSE(key);
+    return;
+#endif
     REQUIRE(key);
     const std::string text = key->public_key_base64();
     REQUIRE_FALSE(text.empty());

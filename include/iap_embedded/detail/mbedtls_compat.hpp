@@ -129,11 +129,11 @@ inline x509_calendar_time x509_time_fields(const mbedtls_x509_time& t) noexcept 
     return {t.year, t.mon, t.day, t.hour, t.min, t.sec};
 }
 
-/// The curve of an EC public key. 3.5 added an accessor; before, the group sits in the keypair
-/// (private in 3.x).
+/// The curve of an EC public key. 3.6 added a keypair accessor; before, the group sits in the
+/// keypair (private in 3.x).
 inline mbedtls_ecp_group_id pk_ec_group_id(const mbedtls_pk_context* pk) noexcept {
-#if MBEDTLS_VERSION_NUMBER >= 0x03050000
-    return mbedtls_pk_get_ec_group_id(pk);
+#if MBEDTLS_VERSION_NUMBER >= 0x03060000
+    return mbedtls_ecp_keypair_get_group_id(mbedtls_pk_ec(*pk));
 #elif MBEDTLS_VERSION_MAJOR >= 3
     return mbedtls_pk_ec(*pk)->MBEDTLS_PRIVATE(grp).id;
 #else
