@@ -1842,9 +1842,10 @@ private:
 // server that verifies, or the IAP server sync (sync.hpp). The key is public anyway: what this
 // protects against is swapping it for the attacker's own, not learning it.
 //
-// Standalone: needs only the standard library, and nothing here depends on mbedTLS.
+// Needs base64.hpp (the library's encoder) and nothing of mbedTLS.
 #ifndef IAP_EMBEDDED_EMBEDDED_KEY_HPP
 #define IAP_EMBEDDED_EMBEDDED_KEY_HPP
+
 
 #include <cstddef>
 #include <cstdint>
@@ -1897,19 +1898,8 @@ struct embedded_key {
     /// The key as base64 text, what `google_play_verifier::create`, `one_store_verifier::create`,
     /// `verifier::add_google_play` and `verifier::add_one_store` take.
     std::string base64() const {
-        static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
         const std::string bytes = der();
-        std::string text;
-        text.reserve((bytes.size() + 2) / 3 * 4);
-        for (std::size_t i = 0; i < bytes.size(); i += 3) {
-            const std::size_t n = bytes.size() - i < 3 ? bytes.size() - i : 3;
-            std::uint32_t group = 0;
-            for (std::size_t j = 0; j < 3; ++j)
-                group = (group << 8) | (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0u);
-            for (std::size_t j = 0; j < 4; ++j)
-                text += j <= n ? alphabet[(group >> (18 - 6 * j)) & 0x3f] : '=';
-        }
-        return text;
+        return encode_base64(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
     }
 
     /// The keystream: splitmix64, the same generator tools/embed_key.py uses.
