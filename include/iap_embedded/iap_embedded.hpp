@@ -8,6 +8,7 @@
 #include "iap_embedded/version.hpp"
 #include "iap_embedded/config.hpp"
 #include "iap_embedded/error.hpp"
+#include "iap_embedded/small_string.hpp"
 #include "iap_embedded/purchase.hpp"
 #include "iap_embedded/base64.hpp"
 #include "iap_embedded/google_play.hpp"
