@@ -14,6 +14,7 @@
 #include <iterator>
 #include <optional>
 #include <string>
+#include <string_view>
 
 static std::optional<std::string> read_file(const char* path) {
     std::ifstream in(path, std::ios::binary);
@@ -45,9 +46,11 @@ int main(int argc, char** argv) {
                     verified.error_code().message().c_str());         // e.g. "the signature does not verify"
         return 1;
     }
-    for (const auto& p : verified->purchases)
+    for (const auto& p : verified->purchases)                         // each product, each purchase
         if (p.state == iap_embedded::purchase_state::purchased)
-            std::printf("grant %s x%lld (order %s)\n", p.product_id.c_str(), static_cast<long long>(p.quantity),
-                        p.order_id.c_str());
+            p.for_each_product([&p](std::string_view id) {
+                std::printf("grant %.*s x%lld (order %s)\n", static_cast<int>(id.size()), id.data(),
+                            static_cast<long long>(p.quantity), p.order_id.c_str());
+            });
     return 0;
 }

@@ -34,7 +34,7 @@ void check_mapped_fields(const iap_embedded::purchase& p, const std::string& sig
     const auto json = parse_json_object(signed_data);
     CHECK(p.store == iap_embedded::store_kind::google_play);
     CHECK(p.product_id == text_of(json, "productId"));
-    CHECK(p.product_ids == std::vector<std::string>{text_of(json, "productId")});
+    CHECK(p.other_product_ids.empty());
     CHECK(p.order_id == text_of(json, "orderId"));
     CHECK(p.package_name == text_of(json, "packageName"));
     CHECK(p.purchase_token == text_of(json, "purchaseToken"));

@@ -41,7 +41,6 @@ inline iap_embedded::purchase google_purchase(const std::string& token, const st
     iap_embedded::purchase p;
     p.store = iap_embedded::store_kind::google_play;
     p.product_id = product;
-    p.product_ids = {product};
     p.purchase_token = token;
     p.order_id = "GPA." + token;
     p.purchase_time_ms = purchase_time_ms;
@@ -54,7 +53,6 @@ inline iap_embedded::purchase apple_subscription(const std::string& transaction_
     iap_embedded::purchase p;
     p.store = iap_embedded::store_kind::app_store;
     p.product_id = "pro_monthly";
-    p.product_ids = {p.product_id};
     p.transaction_id = transaction_id;
     p.original_transaction_id = transaction_id;
     p.purchase_time_ms = purchase_ms;

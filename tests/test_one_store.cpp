@@ -146,7 +146,7 @@ TEST_CASE("generated: a valid ONE store purchase verifies and maps every field")
     CHECK(verified->order_id == "ONESTORE7_000000000000000000000000123");
     CHECK(verified->package_name == "com.example.game");
     CHECK(verified->product_id == "gem_pack_100");
-    CHECK(verified->product_ids == std::vector<std::string>{"gem_pack_100"});
+    CHECK(verified->other_product_ids.empty());
     CHECK(verified->purchase_time_ms == 1700000000456);
     CHECK(verified->purchase_id == "SANDBOX3000000123456");
     CHECK(verified->purchase_token == "TOKEN3000000123456");
@@ -451,11 +451,18 @@ TEST_CASE("generated: Google Play productIds (several products in one purchase)"
     INFO(several.message());
     REQUIRE(several);
     CHECK(several->product_id == "gem_pack_100");
-    CHECK(several->product_ids == std::vector<std::string>{"gem_pack_100", "skin_red"});
+    CHECK(several->other_product_ids == std::vector<iap_embedded::small_string>{"skin_red"});
+    std::vector<std::string> visited;
+    several->for_each_product([&visited](std::string_view id) { visited.emplace_back(id); });
+    CHECK(visited == std::vector<std::string>{"gem_pack_100", "skin_red"});
 
     const auto one = sign_and_verify(store_kind::google_play, with(base, "productIds", R"(["skin_red"])"));
     REQUIRE(one);
-    CHECK(one->product_ids == std::vector<std::string>{"skin_red"});
+    CHECK(one->product_id == "skin_red");
+    CHECK(one->other_product_ids.empty());
+    visited.clear();
+    one->for_each_product([&visited](std::string_view id) { visited.emplace_back(id); });
+    CHECK(visited == std::vector<std::string>{"skin_red"});
 
     check_refused(store_kind::google_play, with(base, "productIds", "[]"), "product");
     check_refused(store_kind::google_play, with(base, "productIds", R"(["gem",""])"), "productIds");

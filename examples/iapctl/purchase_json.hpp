@@ -10,6 +10,9 @@
 #include <iap_embedded/purchase.hpp>
 #include <iap_embedded/verifier.hpp>
 
+#include <string>
+#include <string_view>
+
 namespace iapctl {
 
 inline json purchase_to_json(const iap_embedded::purchase& p) {
@@ -18,9 +21,9 @@ inline json purchase_to_json(const iap_embedded::purchase& p) {
         if (!value.empty()) out.set(key, value);
     };
     text("product_id", p.product_id);
-    if (p.product_ids.size() > 1) {
+    if (!p.other_product_ids.empty()) {
         auto ids = json::array();
-        for (const auto& id : p.product_ids) ids.push(id);
+        p.for_each_product([&ids](std::string_view id) { ids.push(std::string(id)); });
         out.set("product_ids", std::move(ids));
     }
     text("order_id", p.order_id);

@@ -647,7 +647,6 @@ struct hash<iap_embedded::small_string> {
 
 #include <cstdint>
 #include <optional>
-#include <string>
 #include <string_view>
 #include <vector>
 
@@ -690,37 +689,47 @@ constexpr std::string_view to_string(purchase_state s) noexcept {
     return "unknown";
 }
 
-/// A verified purchase. Times are milliseconds since the Unix epoch (UTC).
+/// A verified purchase. Times are milliseconds since the Unix epoch (UTC). Text fields are
+/// `small_string`s: they read like std::string, and a typical purchase owns no heap memory.
 struct purchase {
     store_kind store = store_kind::google_play;
     /// The product bought. For a Google Play purchase of several products, the first of them.
-    std::string product_id;
-    /// Every product of the purchase (Google Play `productIds`); one element for other stores.
-    std::vector<std::string> product_ids;
+    small_string product_id;
+    /// The other products of a Google Play purchase of several products (`productIds` after the
+    /// first). Empty for every other purchase: use `for_each_product` to visit them all.
+    std::vector<small_string> other_product_ids;
     purchase_state state = purchase_state::purchased;
     /// Number of units bought; 1 when the store does not say.
     std::int64_t quantity = 1;
     /// When the purchase was made.
     std::int64_t purchase_time_ms = 0;
 
-    std::string order_id;       ///< Google Play, ONE store: the order id.
-    std::string package_name;   ///< Google Play, ONE store: the app's package name.
-    std::string purchase_token; ///< Google Play, ONE store: the purchase token.
-    std::string purchase_id;    ///< ONE store: the purchase id.
-    std::string developer_payload;     ///< Google Play (legacy), ONE store.
-    std::string obfuscated_account_id; ///< Google Play.
-    std::string obfuscated_profile_id; ///< Google Play.
-    std::optional<bool> acknowledged;  ///< Google Play `acknowledged`; ONE store `acknowledgeState == 1`.
-    std::optional<bool> auto_renewing; ///< Google Play subscriptions.
+    small_string order_id;       ///< Google Play, ONE store: the order id.
+    small_string package_name;   ///< Google Play, ONE store: the app's package name.
+    small_string purchase_token; ///< Google Play, ONE store: the purchase token.
+    small_string purchase_id;    ///< ONE store: the purchase id.
+    small_string developer_payload;     ///< Google Play (legacy), ONE store.
+    small_string obfuscated_account_id; ///< Google Play.
+    small_string obfuscated_profile_id; ///< Google Play.
+    std::optional<bool> acknowledged;   ///< Google Play `acknowledged`; ONE store `acknowledgeState == 1`.
+    std::optional<bool> auto_renewing;  ///< Google Play subscriptions.
     std::optional<std::int64_t> recurring_state; ///< ONE store monthly products (0 active, 1 cancelled).
 
-    std::string transaction_id;          ///< App Store: the transaction id.
-    std::string original_transaction_id; ///< App Store: the first transaction of a subscription or restore.
+    small_string transaction_id;          ///< App Store: the transaction id.
+    small_string original_transaction_id; ///< App Store: the first transaction of a subscription or restore.
     std::optional<std::int64_t> original_purchase_time_ms; ///< App Store.
     std::optional<std::int64_t> expires_time_ms;           ///< App Store subscriptions.
     std::optional<std::int64_t> cancellation_time_ms;      ///< App Store: refund or revocation time.
     std::optional<std::int64_t> web_order_line_item_id;    ///< App Store subscriptions.
     std::optional<bool> in_intro_offer;                    ///< App Store subscriptions.
+
+    /// Calls `f(std::string_view)` with every product of the purchase: `product_id` (when not
+    /// empty), then `other_product_ids`. Grant from this to cover purchases of several products.
+    template <class F>
+    void for_each_product(F&& f) const {
+        if (!product_id.empty()) f(product_id.view());
+        for (const auto& id : other_product_ids) f(id.view());
+    }
 };
 
 } // namespace v1
@@ -2963,6 +2972,9 @@ inline void read_time_and_quantity(json_fields& f, purchase& p) {
 #endif // IAP_EMBEDDED_DETAIL_SIGNED_JSON_HPP
 // ---- end iap_embedded/detail/signed_json.hpp ----
 
+#include <string>
+#include <vector>
+
 namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
@@ -2973,15 +2985,18 @@ inline result<purchase> map_google_play_purchase(const picojson::object& object)
     p.store = store_kind::google_play;
     p.order_id = f.string("orderId");
     p.package_name = f.string("packageName", true);
-    p.product_ids = f.string_array("productIds");
-    if (p.product_ids.empty()) {
+    std::vector<std::string> products = f.string_array("productIds");
+    if (products.empty()) {
         std::string product = f.string("productId", !f.failure && f.find("productIds") == nullptr);
-        if (!product.empty()) p.product_ids.push_back(std::move(product));
+        if (!product.empty()) products.push_back(std::move(product));
     }
-    if (!f.failure && p.product_ids.empty()) f.fail_with("the purchase names no product (productId or productIds)");
-    for (const auto& product : p.product_ids)
+    if (!f.failure && products.empty()) f.fail_with("the purchase names no product (productId or productIds)");
+    for (const auto& product : products)
         if (!f.failure && product.empty()) f.fail_with("the field \"productIds\" holds an empty product id");
-    if (!p.product_ids.empty()) p.product_id = p.product_ids.front();
+    if (!products.empty()) {
+        p.product_id = products.front();
+        p.other_product_ids.assign(products.begin() + 1, products.end());
+    }
     read_time_and_quantity(f, p);
     const auto state = f.integer("purchaseState", true);
     p.purchase_token = f.string("purchaseToken", true);
@@ -3072,7 +3087,6 @@ inline result<purchase> map_one_store_purchase(const picojson::object& object) {
     p.recurring_state = f.integer("recurringState");
     const auto acknowledge_state = f.integer("acknowledgeState");
     p.developer_payload = f.string("developerPayload");
-    if (!p.product_id.empty()) p.product_ids.push_back(p.product_id);
     if (acknowledge_state) p.acknowledged = *acknowledge_state == 1;
     if (state) {
         switch (*state) {
@@ -4567,6 +4581,7 @@ inline result<std::string> text_string(const element& e) {
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace iap_embedded {
@@ -4967,15 +4982,20 @@ private:
     std::uint32_t bits_ = 0;
 };
 
-// A text attribute into `slot`, assigned once at its size; the value is checked before the
-// repetition, as the error messages expect.
-IAP_EMBEDDED_ASN1_HOT bool text_attribute(const receipt_attribute_view& a, seen_types& seen, std::string& slot,
+// A text attribute into `slot` (a std::string or a small_string), assigned once; the value is
+// checked before the repetition, as the error messages expect.
+template <class Text>
+IAP_EMBEDDED_ASN1_HOT bool text_attribute(const receipt_attribute_view& a, seen_types& seen, Text& slot,
                                           error_info& error) {
     std::string_view text;
     if (!attribute_text(a, text, error) || !seen.first_time(a.type, error)) return false;
-    // The slot is empty: constructing at the exact size and moving in is cheaper than assign(),
-    // which goes through the general replace of libstdc++.
-    slot = std::string(text.data(), text.size());
+    if constexpr (std::is_same_v<Text, std::string>) {
+        // The slot is empty: constructing at the exact size and moving in is cheaper than
+        // assign(), which goes through the general replace of libstdc++.
+        slot = std::string(text.data(), text.size());
+    } else {
+        slot.assign(text);
+    }
     return true;
 }
 
@@ -5043,7 +5063,6 @@ inline bool read_in_app_purchase(asn1::bytes_view set_der, purchase& p, error_in
     if (p.product_id.empty() || p.transaction_id.empty() || !has_purchase_time)
         return in_app_purchase_incomplete(p, has_purchase_time, error);
     p.store = store_kind::app_store;
-    p.product_ids.push_back(p.product_id);
     p.purchase_time_ms = purchase_time_ms;
     if (p.cancellation_time_ms) p.state = purchase_state::refunded;
     return true;
@@ -6198,7 +6217,6 @@ inline void map_transaction(const picojson::object& object, app_store_jws& out, 
     p.original_transaction_id = f.string("originalTransactionId");
     p.web_order_line_item_id = parse_decimal_id(f, "webOrderLineItemId");
     p.product_id = f.string("productId");
-    if (!p.product_id.empty()) p.product_ids.push_back(p.product_id);
     p.purchase_time_ms = f.milliseconds("purchaseDate").value_or(0);
     p.original_purchase_time_ms = f.milliseconds("originalPurchaseDate");
     p.expires_time_ms = f.milliseconds("expiresDate");
@@ -8882,7 +8900,6 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
     case store_kind::app_store: p.transaction_id = id; break;
     }
     p.product_id = known->product_seq;
-    p.product_ids = {known->product_seq};
     options.payment_seq = known->payment_seq;
     options.access_token = known->access_token;
     options.server_confirmed = true;

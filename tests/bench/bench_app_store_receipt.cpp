@@ -12,9 +12,8 @@
 //   single: the cryptography of a warm verification: the digest of the signed content and one
 //           mbedtls_pk_verify of the signer's signature;
 //   parse:  parse_unverified_app_store_receipt (DER in, fields out, no cryptography);
-//   records: copying the parsed receipt's purchases into a new vector and freeing it: the
-//           allocations of the result (each purchase holds heap strings), which any parser
-//           producing this model pays on every call;
+//   records: copying the parsed receipt's purchases into a new vector and freeing it: the cost
+//           of the result itself, which any parser producing this model pays on every call;
 //   ratio:  warm / single, the overhead of everything but the cryptography.
 // Keys are parsed and every span located once, outside the timed loops.
 //

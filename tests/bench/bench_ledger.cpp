@@ -48,7 +48,6 @@ iap::purchase sample(int i) {
     iap::purchase p;
     p.store = iap::store_kind::google_play;
     p.product_id = "gems_100";
-    p.product_ids = {p.product_id};
     p.order_id = "GPA.3301-2849-1234-" + std::to_string(50000 + i);
     // Real purchase tokens are ~150 characters of opaque text.
     p.purchase_token = "opaque-token-" + std::to_string(i) + std::string(130, 'x');

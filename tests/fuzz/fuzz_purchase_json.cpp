@@ -78,7 +78,7 @@ bool contains_null(const picojson::value& v) {
 }
 
 bool same_purchase(const iap::purchase& a, const iap::purchase& b) {
-    return a.store == b.store && a.product_id == b.product_id && a.product_ids == b.product_ids &&
+    return a.store == b.store && a.product_id == b.product_id && a.other_product_ids == b.other_product_ids &&
            a.state == b.state && a.quantity == b.quantity && a.purchase_time_ms == b.purchase_time_ms &&
            a.order_id == b.order_id && a.package_name == b.package_name && a.purchase_token == b.purchase_token &&
            a.purchase_id == b.purchase_id && a.developer_payload == b.developer_payload &&
@@ -89,8 +89,7 @@ bool same_purchase(const iap::purchase& a, const iap::purchase& b) {
 
 void check_common(const iap::purchase& p) {
     IAP_EMBEDDED_FUZZ_ASSERT(!p.product_id.empty());
-    IAP_EMBEDDED_FUZZ_ASSERT(!p.product_ids.empty() && p.product_ids.front() == p.product_id);
-    for (const auto& product : p.product_ids) IAP_EMBEDDED_FUZZ_ASSERT(!product.empty());
+    for (const auto& product : p.other_product_ids) IAP_EMBEDDED_FUZZ_ASSERT(!product.empty());
     IAP_EMBEDDED_FUZZ_ASSERT(p.quantity >= 1);
     IAP_EMBEDDED_FUZZ_ASSERT(p.purchase_time_ms >= 0);
 }
@@ -108,7 +107,7 @@ iap::result<iap::purchase> map_purchase(iap::store_kind store, const picojson::o
     auto p = iap::detail::map_one_store_purchase(object);
     if (p) {
         IAP_EMBEDDED_FUZZ_ASSERT(p->store == iap::store_kind::one_store);
-        IAP_EMBEDDED_FUZZ_ASSERT(p->product_ids.size() == 1);
+        IAP_EMBEDDED_FUZZ_ASSERT(p->other_product_ids.empty());
         IAP_EMBEDDED_FUZZ_ASSERT(!p->purchase_id.empty() || !p->purchase_token.empty());
         IAP_EMBEDDED_FUZZ_ASSERT(p->state != iap::purchase_state::pending);
         check_common(*p);

@@ -69,7 +69,6 @@ outcome run(int count, bool keep_alive, const std::string& dir) {
         iap::purchase p;
         p.store = iap::store_kind::google_play;
         p.product_id = "gems_100";
-        p.product_ids = {p.product_id};
         p.purchase_token = "bench-token-" + std::to_string(i);
         iap::consume_options o;
         o.payment_seq = paid.first;

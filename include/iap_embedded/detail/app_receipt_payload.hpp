@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace iap_embedded {
@@ -418,15 +419,20 @@ private:
     std::uint32_t bits_ = 0;
 };
 
-// A text attribute into `slot`, assigned once at its size; the value is checked before the
-// repetition, as the error messages expect.
-IAP_EMBEDDED_ASN1_HOT bool text_attribute(const receipt_attribute_view& a, seen_types& seen, std::string& slot,
+// A text attribute into `slot` (a std::string or a small_string), assigned once; the value is
+// checked before the repetition, as the error messages expect.
+template <class Text>
+IAP_EMBEDDED_ASN1_HOT bool text_attribute(const receipt_attribute_view& a, seen_types& seen, Text& slot,
                                           error_info& error) {
     std::string_view text;
     if (!attribute_text(a, text, error) || !seen.first_time(a.type, error)) return false;
-    // The slot is empty: constructing at the exact size and moving in is cheaper than assign(),
-    // which goes through the general replace of libstdc++.
-    slot = std::string(text.data(), text.size());
+    if constexpr (std::is_same_v<Text, std::string>) {
+        // The slot is empty: constructing at the exact size and moving in is cheaper than
+        // assign(), which goes through the general replace of libstdc++.
+        slot = std::string(text.data(), text.size());
+    } else {
+        slot.assign(text);
+    }
     return true;
 }
 
@@ -494,7 +500,6 @@ inline bool read_in_app_purchase(asn1::bytes_view set_der, purchase& p, error_in
     if (p.product_id.empty() || p.transaction_id.empty() || !has_purchase_time)
         return in_app_purchase_incomplete(p, has_purchase_time, error);
     p.store = store_kind::app_store;
-    p.product_ids.push_back(p.product_id);
     p.purchase_time_ms = purchase_time_ms;
     if (p.cancellation_time_ms) p.state = purchase_state::refunded;
     return true;

@@ -122,7 +122,6 @@ inline void map_transaction(const picojson::object& object, app_store_jws& out, 
     p.original_transaction_id = f.string("originalTransactionId");
     p.web_order_line_item_id = parse_decimal_id(f, "webOrderLineItemId");
     p.product_id = f.string("productId");
-    if (!p.product_id.empty()) p.product_ids.push_back(p.product_id);
     p.purchase_time_ms = f.milliseconds("purchaseDate").value_or(0);
     p.original_purchase_time_ms = f.milliseconds("originalPurchaseDate");
     p.expires_time_ms = f.milliseconds("expiresDate");

@@ -12,6 +12,9 @@
 #include "iap_embedded/detail/signed_json.hpp"
 #include "iap_embedded/google_play.hpp"
 
+#include <string>
+#include <vector>
+
 namespace iap_embedded {
 inline namespace v1 {
 namespace detail {
@@ -22,15 +25,18 @@ inline result<purchase> map_google_play_purchase(const picojson::object& object)
     p.store = store_kind::google_play;
     p.order_id = f.string("orderId");
     p.package_name = f.string("packageName", true);
-    p.product_ids = f.string_array("productIds");
-    if (p.product_ids.empty()) {
+    std::vector<std::string> products = f.string_array("productIds");
+    if (products.empty()) {
         std::string product = f.string("productId", !f.failure && f.find("productIds") == nullptr);
-        if (!product.empty()) p.product_ids.push_back(std::move(product));
+        if (!product.empty()) products.push_back(std::move(product));
     }
-    if (!f.failure && p.product_ids.empty()) f.fail_with("the purchase names no product (productId or productIds)");
-    for (const auto& product : p.product_ids)
+    if (!f.failure && products.empty()) f.fail_with("the purchase names no product (productId or productIds)");
+    for (const auto& product : products)
         if (!f.failure && product.empty()) f.fail_with("the field \"productIds\" holds an empty product id");
-    if (!p.product_ids.empty()) p.product_id = p.product_ids.front();
+    if (!products.empty()) {
+        p.product_id = products.front();
+        p.other_product_ids.assign(products.begin() + 1, products.end());
+    }
     read_time_and_quantity(f, p);
     const auto state = f.integer("purchaseState", true);
     p.purchase_token = f.string("purchaseToken", true);

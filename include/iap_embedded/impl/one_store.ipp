@@ -30,7 +30,6 @@ inline result<purchase> map_one_store_purchase(const picojson::object& object) {
     p.recurring_state = f.integer("recurringState");
     const auto acknowledge_state = f.integer("acknowledgeState");
     p.developer_payload = f.string("developerPayload");
-    if (!p.product_id.empty()) p.product_ids.push_back(p.product_id);
     if (acknowledge_state) p.acknowledged = *acknowledge_state == 1;
     if (state) {
         switch (*state) {

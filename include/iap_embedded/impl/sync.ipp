@@ -181,7 +181,6 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
     case store_kind::app_store: p.transaction_id = id; break;
     }
     p.product_id = known->product_seq;
-    p.product_ids = {known->product_seq};
     options.payment_seq = known->payment_seq;
     options.access_token = known->access_token;
     options.server_confirmed = true;
