@@ -427,11 +427,11 @@ struct is_error_code_enum<iap_embedded::errc> : true_type {};
 
 // ---- begin iap_embedded/small_string.hpp ----
 //
-// The text type of the purchase model: an immutable-by-default string that keeps up to 39 bytes
-// inside the object and only longer text on the heap. Store ids are short (an App Store
-// transaction id has 16 to 19 digits, product ids and order ids rarely pass 30 characters), so a
-// verified purchase usually owns no heap memory at all, and an App Store receipt listing hundreds
-// of purchases costs one allocation instead of several per purchase.
+// The text type of the purchase model: a string that keeps up to 39 bytes inside the object and
+// only longer text on the heap. Its text is replaced whole, never edited in place (no append, no
+// resize). Store ids are short (an App Store transaction id has 16 to 19 digits, product ids and
+// order ids rarely pass 30 characters), so a verified purchase usually owns no heap memory at
+// all, and an App Store receipt listing hundreds of purchases costs no allocation per purchase.
 //
 // It reads like a std::string: it converts implicitly to std::string_view and std::string, so it
 // can be passed to a function taking either, compared with and appended to string literals,
@@ -456,8 +456,6 @@ struct is_error_code_enum<iap_embedded::errc> : true_type {};
 namespace iap_embedded {
 inline namespace v1 {
 
-/// A string with inline storage for `inline_capacity` bytes; longer text goes to the heap. Always
-/// NUL-terminated (`c_str()`), so it may hold any bytes, including NUL.
 class small_string;
 
 namespace detail {
@@ -467,6 +465,8 @@ constexpr bool is_text_v =
     std::is_convertible_v<const T&, std::string_view> && !std::is_same_v<std::decay_t<T>, small_string>;
 } // namespace detail
 
+/// A string with inline storage for `inline_capacity` bytes; longer text goes to the heap. Always
+/// NUL-terminated (`c_str()`); it may hold any bytes, NUL included.
 class small_string {
 public:
     /// The longest text kept inside the object (sizeof(small_string) is 48 on 64-bit targets).
