@@ -47,10 +47,10 @@ public:
     static constexpr std::size_t inline_capacity = 39;
 
     small_string() noexcept { inline_[0] = '\0'; }
-    small_string(std::string_view text) { init(text); }
-    small_string(const char* text) { init(text == nullptr ? std::string_view() : std::string_view(text)); }
-    small_string(const std::string& text) { init(text); }
-    small_string(const small_string& other) { init(other.view()); }
+    small_string(std::string_view text) : small_string() { assign(text); }
+    small_string(const char* text) : small_string() { assign(view_of(text)); }
+    small_string(const std::string& text) : small_string() { assign(text); }
+    small_string(const small_string& other) : small_string() { assign(other.view()); }
     /// Leaves `other` empty.
     small_string(small_string&& other) noexcept { take(other); }
     ~small_string() { release(); }
@@ -68,9 +68,7 @@ public:
         return *this;
     }
     small_string& operator=(std::string_view text) { return assign(text); }
-    small_string& operator=(const char* text) {
-        return assign(text == nullptr ? std::string_view() : std::string_view(text));
-    }
+    small_string& operator=(const char* text) { return assign(view_of(text)); }
     small_string& operator=(const std::string& text) { return assign(text); }
 
     /// Replaces the text; `text` may point into this string.
@@ -156,16 +154,9 @@ private:
     // Heap storage exactly when the text does not fit inline.
     bool on_heap() const noexcept { return size_ > inline_capacity; }
 
-    void init(std::string_view text) {
-        size_ = text.size();
-        if (on_heap()) {
-            heap_ = new char[size_ + 1];
-            std::memcpy(heap_, text.data(), size_);
-            heap_[size_] = '\0';
-        } else {
-            if (size_ != 0) std::memcpy(inline_, text.data(), size_);
-            inline_[size_] = '\0';
-        }
+    // A null pointer reads as the empty string.
+    static std::string_view view_of(const char* text) noexcept {
+        return text == nullptr ? std::string_view() : std::string_view(text);
     }
 
     // Takes other's text (its heap block, or a copy of its inline bytes) and empties it; this
