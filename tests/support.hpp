@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: MIT
 //
-// Shared test helpers: the real-world test data directory passed in by the build, and file
-// reading that fails the test loudly (never skips) when data is missing.
+// Shared test helpers: the real-world test data (testdata.hpp) read so that a missing file fails
+// the test loudly, naming the file and testdata_dir (never skips), and other file helpers.
 #ifndef IAP_EMBEDDED_TESTS_SUPPORT_HPP
 #define IAP_EMBEDDED_TESTS_SUPPORT_HPP
+
+#include "testdata.hpp"
 
 #include <catch2/catch.hpp>
 #include <picojson.h>
@@ -19,11 +21,6 @@
 
 namespace test_support {
 
-/// Absolute path of a file under the shared test data directory.
-inline std::string testdata_path(const std::string& relative) {
-    return std::string(IAP_EMBEDDED_TESTDATA_DIR) + "/" + relative;
-}
-
 /// The exact bytes of a file; fails the current test when it cannot be read.
 inline std::string read_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -32,8 +29,20 @@ inline std::string read_file(const std::string& path) {
     return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
 }
 
-/// The exact bytes of a test data file.
-inline std::string read_testdata(const std::string& relative) { return read_file(testdata_path(relative)); }
+/// The exact bytes of a test data file; fails the current test, naming the file and testdata_dir,
+/// when it cannot be read.
+inline std::string read_testdata(const std::string& relative) {
+    std::string bytes;
+    if (!testdata::read(relative, bytes)) FAIL(testdata::missing(relative));
+    return bytes;
+}
+
+/// Absolute path of a file under testdata_dir (tests/data by default), for a program to read;
+/// fails the current test, naming the file and testdata_dir, when it cannot be read.
+inline std::string testdata_path(const std::string& relative) {
+    (void)read_testdata(relative);
+    return testdata::path(relative);
+}
 
 /// `s` quoted for /bin/sh.
 inline std::string shell_quote(const std::string& s) {

@@ -34,9 +34,10 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${ARM64_BUILD_DIR:-$root/build-arm64}
 jobs=${JOBS:-2}
 variants=(unit)
+variant_option=unit
 case ${1:-} in
     "") ;;
-    --all) variants=(unit unit_single_header) ;;
+    --all) variants=(unit unit_single_header); variant_option=all ;;
     *) echo "usage: $0 [--all]" >&2; exit 2 ;;
 esac
 start=$(date +%s)
@@ -93,7 +94,7 @@ cpu = 'aarch64'
 endian = 'little'
 EOF
 options=(-Dsync=disabled -Dfuzz=false -Dbenchmarks=false -Dexamples=true -Dtests=true
-         -Doptimization=2 -Ddebug=false)
+         -Doptimization=2 -Ddebug=false -Dtest_variants=$variant_option)
 if [ -f "$build/build.ninja" ]; then
     meson setup --reconfigure "$build" "$root" --cross-file "$cross_file" "${options[@]}" >/dev/null
 else

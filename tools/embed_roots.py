@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 """Generates include/iap_embedded/detail/apple_root_certificates.hpp from Apple's root certificates.
 
-usage: tools/embed_roots.py [CERT_DIR]   (default: ../shared/testdata/apple_roots next to the repository)
+usage: tools/embed_roots.py [CERT_DIR]   (default: tests/data/apple_roots)
 
 Reads AppleIncRootCertificate.cer ("Apple Root CA") and AppleRootCA-G3.cer ("Apple Root CA - G3"),
 refuses to write anything unless each file's SHA-256 fingerprint equals the one Apple publishes at
@@ -15,7 +15,7 @@ import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUTPUT = ROOT / "include" / "iap_embedded" / "detail" / "apple_root_certificates.hpp"
-DEFAULT_DIR = ROOT.parent / "shared" / "testdata" / "apple_roots"
+DEFAULT_DIR = ROOT / "tests" / "data" / "apple_roots"
 
 # (C++ name, file, subject, Apple's published SHA-256 fingerprint)
 ROOTS = (

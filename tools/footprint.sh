@@ -28,7 +28,7 @@
 # Every program is run once on the real test data and must succeed, so the sizes are those of
 # programs that really verify.
 #
-#   tools/footprint.sh [TESTDATA_DIR]     (default: ../shared/testdata next to the repository)
+#   tools/footprint.sh [TESTDATA_DIR]     (default: tests/data)
 #
 # Environment: CXX (default g++), CXXFLAGS_EXTRA (added to every compile), KEEP_WORK=1 keeps the
 # temporary directory. Needs the compiler, binutils (strip, nm, size), libmbedtls-dev and
@@ -39,7 +39,7 @@ set -euo pipefail
 
 [ $# -le 1 ] || { echo "usage: $0 [TESTDATA_DIR]" >&2; exit 2; }
 repo=$(cd "$(dirname "$0")/.." && pwd)
-testdata=$(cd "${1:-$repo/../shared/testdata}" 2>/dev/null && pwd) || {
+testdata=$(cd "${1:-$repo/tests/data}" 2>/dev/null && pwd) || {
     echo "$0: test data directory not found (pass it as the argument)" >&2; exit 2; }
 cxx=${CXX:-g++}
 single="$repo/single_include/iap_embedded/iap_embedded.hpp"

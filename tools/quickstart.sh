@@ -2,8 +2,8 @@
 # SPDX-License-Identifier: MIT
 #
 # From a fresh Debian 12 machine to a running demo: installs the Debian packages the build needs
-# (with sudo when not root), configures build/ with meson (sync component included), compiles,
-# and runs `iapctl demo`.
+# (with sudo when not root), configures build/ with meson (sync component included), compiles only
+# iapctl, and runs `iapctl demo`. `meson test -C build` then builds the rest and runs the tests.
 # Extra arguments go to `meson setup` (for example --werror). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -27,5 +27,5 @@ if [ -f build/build.ninja ]; then
 else
   meson setup build -Dsync=enabled "$@"
 fi
-meson compile -C build
+meson compile -C build examples/iapctl
 build/examples/iapctl demo

@@ -3,14 +3,14 @@
 #
 # Runs every libFuzzer target for SECONDS seconds each, under AddressSanitizer (with leak
 # detection) and UndefinedBehaviorSanitizer, seeded from tests/fuzz/corpus/<target>/ and from the
-# seeds the build derives from the shared test data. Seeds are copied into a temporary working
-# corpus, so the repository is never modified. Fails if any target finds a crash, leak, UB or
+# seeds tests/fuzz/make_seeds.py derives from the test data (tests/data). Seeds are copied into a
+# temporary working corpus, so the repository is never modified. Fails if any target finds a crash, leak, UB or
 # violated invariant; the reproducer is kept under BUILD_DIR/fuzz-artifacts/<target>/.
 #
 #   tools/run_fuzzers.sh SECONDS
 #
 # Environment: CXX (default clang++), FUZZ_BUILD_DIR (default build-libfuzzer in the source
-# root), TESTDATA_DIR (passed as -Dtestdata_dir when set).
+# root), TESTDATA_DIR (the test data the seeds are made from; default tests/data).
 set -eu
 
 usage() { echo "usage: $0 SECONDS" >&2; exit 2; }
@@ -26,7 +26,6 @@ targets="fuzz_base64 fuzz_public_key fuzz_purchase_json fuzz_asn1 fuzz_cms fuzz_
 set -- -Dfuzz=true -Dfuzz_engine=libfuzzer -Dtests=false -Dexamples=false -Dbenchmarks=false \
     -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
     -Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all
-if [ -n "${TESTDATA_DIR:-}" ]; then set -- "$@" "-Dtestdata_dir=$TESTDATA_DIR"; fi
 if [ -d "$build/meson-private" ]; then
     meson setup --reconfigure "$build" "$root" "$@" >/dev/null
 else
@@ -36,6 +35,8 @@ ninja -C "$build" >/dev/null
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/iap_embedded_fuzz.XXXXXX")
 trap 'rm -rf "$work"' EXIT INT TERM
+
+python3 "$root/tests/fuzz/make_seeds.py" "${TESTDATA_DIR:-$root/tests/data}" "$work/seeds"
 
 # halt_on_error: the first finding ends the run with a non-zero status.
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}"
@@ -48,7 +49,7 @@ for target in $targets; do
     artifacts="$build/fuzz-artifacts/$target"
     mkdir -p "$corpus" "$artifacts"
     cp -R "$root/tests/fuzz/corpus/$target"/. "$corpus"/
-    cp -R "$build/tests/fuzz/seeds_$target"/. "$corpus"/ # empty when the shared test data has nothing for it
+    cp -R "$work/seeds/seeds_$target"/. "$corpus"/ # empty when the test data has nothing for it
     seeds=$(ls "$corpus" | wc -l)
     log="$work/$target.log"
     echo "== $target: $seconds s from $seeds seeds"

@@ -9,6 +9,7 @@
 //
 //   bench_app_store_jws [--quick]
 #include <iap_embedded/app_store_jws.hpp>
+#include "../testdata.hpp"
 
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
@@ -18,9 +19,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <string>
 #include <vector>
 
@@ -32,10 +31,9 @@ namespace {
 }
 
 std::string read_testdata(const std::string& relative) {
-    const std::string path = std::string(IAP_EMBEDDED_TESTDATA_DIR) + "/" + relative;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot read " + path);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::string bytes;
+    if (!testdata::read(relative, bytes)) fail(testdata::missing(relative));
+    return bytes;
 }
 
 double time_batch(const std::function<bool()>& op, std::size_t n, const char* what) {

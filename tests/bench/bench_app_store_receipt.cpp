@@ -33,6 +33,7 @@
 #include "iap_embedded/detail/cms.hpp"
 #include "iap_embedded/detail/crypto.hpp"
 #include "iap_embedded/detail/x509_chain.hpp"
+#include "../testdata.hpp"
 
 #include <mbedtls/md.h>
 #include <mbedtls/pk.h>
@@ -43,9 +44,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <map>
 #include <memory>
 #include <string>
@@ -66,10 +65,9 @@ namespace asn1 = iap_embedded::detail::asn1;
 }
 
 std::string read_testdata(const std::string& relative) {
-    const std::string path = std::string(IAP_EMBEDDED_TESTDATA_DIR) + "/" + relative;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot read " + path);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::string bytes;
+    if (!testdata::read(relative, bytes)) fail(testdata::missing(relative));
+    return bytes;
 }
 
 template <class T>

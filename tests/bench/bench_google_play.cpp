@@ -18,6 +18,7 @@
 #include "iap_embedded/detail/json.hpp"
 #include "iap_embedded/google_play.hpp"
 #include "iap_embedded/testing.hpp"
+#include "../testdata.hpp"
 
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
@@ -30,9 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
 #include <functional>
-#include <iterator>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -52,11 +51,10 @@ namespace iap = iap_embedded;
     std::exit(1);
 }
 
-std::string read_testdata(const char* relative) {
-    const std::string path = std::string(IAP_EMBEDDED_TESTDATA_DIR) + "/" + relative;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot read " + path);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+std::string read_testdata(const std::string& relative) {
+    std::string bytes;
+    if (!testdata::read(relative, bytes)) fail(testdata::missing(relative));
+    return bytes;
 }
 
 std::string trim(std::string s) {

@@ -25,6 +25,22 @@ import urllib.request
 
 failures = []
 passed = 0
+testdata_dir = ""  # --testdata, absolute
+
+
+def missing_data(path):
+    """Ends the check, naming the test data file that is not there and testdata_dir."""
+    relative = os.path.relpath(path, testdata_dir)
+    sys.exit(f"test data file {relative} is missing: cannot read {path}\n  testdata_dir = {testdata_dir} (Meson "
+             "option -Dtestdata_dir; the project's copy is tests/data, see tests/data/SOURCES.md)")
+
+
+def require_data(args):
+    """Every argument naming a file under testdata_dir (or @file) exists."""
+    for a in map(str, args):
+        path = a[1:] if a.startswith("@") else a
+        if path.startswith(testdata_dir + os.sep) and not os.path.isfile(path):
+            missing_data(path)
 
 
 def utc(ms):
@@ -36,6 +52,7 @@ def run(args, name, exit_code, lines=(), absent=(), timeout=60):
     """Runs args; checks the exit code, that each of `lines` is a whole line of stdout, and that
     no line of stdout starts with any of `absent`. Returns stdout."""
     global passed
+    require_data(args)
     proc = subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=timeout)
     out = proc.stdout.splitlines()
     problems = []
@@ -412,10 +429,18 @@ def main():
     options = parser.parse_args()
     if options.example == "sync_dev_server" and not options.dev_server:
         parser.error("sync_dev_server needs --dev-server")
-    if not os.path.isdir(options.testdata):
-        sys.exit(f"test data not found: {options.testdata}")
+    global testdata_dir
+    testdata_dir = os.path.abspath(options.testdata)
+    if not os.path.isdir(testdata_dir):
+        sys.exit(f"test data not found: testdata_dir = {testdata_dir} (Meson option -Dtestdata_dir; the project's "
+                 "copy is tests/data, see tests/data/SOURCES.md)")
     with tempfile.TemporaryDirectory(prefix="iap_examples_") as tmp:
-        checks[options.example](options.exe, options.testdata, tmp, options)
+        try:
+            checks[options.example](options.exe, testdata_dir, tmp, options)
+        except FileNotFoundError as e:  # a data file the check opens itself
+            if not str(e.filename).startswith(testdata_dir + os.sep):
+                raise
+            missing_data(e.filename)
     print(f"{passed} passed, {len(failures)} failed")
     return 1 if failures else 0
 

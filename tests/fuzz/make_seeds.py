@@ -1,12 +1,16 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Writes the fuzz seed corpora derived from the shared real-world test data.
+"""Writes the fuzz seed corpora derived from the real-world test data (tests/data/SOURCES.md).
 
 usage: make_seeds.py TESTDATA_DIR OUTPUT_DIR
+       make_seeds.py --replay TESTDATA_DIR TARGET_EXE CORPUS_DIR...
 
-The test data is read in place and never copied into the source tree: the build runs this script
-into its own directory, and the seeds land in OUTPUT_DIR/seeds_<target>/ (one directory per fuzz
-target, recreated on every run). Hand-written seeds live in tests/fuzz/corpus/<target>/.
+The first form writes OUTPUT_DIR/seeds_<target>/ (one directory per fuzz target, recreated on every
+run); tools/run_fuzzers.sh uses it. The second, the seed replay test of `meson test`, writes them
+into a temporary directory and runs TARGET_EXE (a standalone fuzz driver) on the CORPUS_DIRs and on
+the seeds of its own target; its exit status is the driver's. Hand-written seeds live in
+tests/fuzz/corpus/<target>/. A missing data file ends either form with a message that names the
+file and testdata_dir.
 """
 import base64
 import hmac
@@ -14,7 +18,9 @@ import json
 import os
 import shutil
 import struct
+import subprocess
 import sys
+import tempfile
 import zlib
 
 TARGETS = ("fuzz_base64", "fuzz_public_key", "fuzz_purchase_json", "fuzz_asn1", "fuzz_cms",
@@ -129,8 +135,14 @@ def ledger_records(purchase):
 
 def main(testdata, out):
     def read(relative):
-        with open(os.path.join(testdata, relative), "rb") as f:
-            return f.read()
+        path = os.path.join(testdata, relative)
+        try:
+            with open(path, "rb") as f:
+                return f.read()
+        except OSError as e:
+            sys.exit("test data file %s is missing: cannot read %s (%s)\n  testdata_dir = %s (Meson option "
+                     "-Dtestdata_dir; the project's copy is tests/data, see tests/data/SOURCES.md)"
+                     % (relative, path, e.strerror, testdata))
 
     def load(relative):
         return json.loads(read(relative).decode("utf-8"))
@@ -257,7 +269,18 @@ def main(testdata, out):
                 f.write(content)
 
 
+def replay(testdata, exe, corpora):
+    target = os.path.basename(exe)
+    if target not in TARGETS:
+        sys.exit("%s is not one of the fuzz targets %s" % (exe, ", ".join(TARGETS)))
+    with tempfile.TemporaryDirectory(prefix="iap_embedded_seeds_") as out:
+        main(testdata, out)
+        return subprocess.run([exe] + corpora + [os.path.join(out, "seeds_" + target)]).returncode
+
+
 if __name__ == "__main__":
+    if len(sys.argv) >= 5 and sys.argv[1] == "--replay":
+        sys.exit(replay(sys.argv[2], sys.argv[3], sys.argv[4:]))
     if len(sys.argv) != 3:
         sys.exit(__doc__)
     main(sys.argv[1], sys.argv[2])

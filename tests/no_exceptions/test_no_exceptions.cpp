@@ -11,6 +11,8 @@
 #include <iap_embedded/iap_embedded.hpp>
 #include <iap_embedded/testing.hpp>
 
+#include "../testdata.hpp"
+
 #if defined(__cpp_exceptions) || defined(__EXCEPTIONS)
 #error "this file must be compiled with -fno-exceptions"
 #endif
@@ -28,8 +30,6 @@
 
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
-#include <iterator>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,11 +44,9 @@ using iap_embedded::receipt;
 using iap_embedded::store_kind;
 
 std::string read_testdata(const std::string& relative) {
-    const std::string path = std::string(IAP_EMBEDDED_TESTDATA_DIR) + "/" + relative;
-    std::ifstream in(path, std::ios::binary);
-    INFO("reading " << path);
-    REQUIRE(in.good());
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    std::string bytes;
+    if (!testdata::read(relative, bytes)) FAIL(testdata::missing(relative));
+    return bytes;
 }
 
 // Google Play: the go-iap sample triplet, signed by Google's SHA1withRSA.
