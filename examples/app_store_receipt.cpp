@@ -3,10 +3,11 @@
 // Verify an App Store app receipt (the file at `Bundle.main.appStoreReceiptURL`, DER or base64)
 // against Apple Root CA, and print what it proves.
 //
-//   app_store_receipt RECEIPT_FILE [BUNDLE_ID [DEVICE_ID]]
+//   app_store_receipt RECEIPT_FILE BUNDLE_ID [DEVICE_ID]
 //
-// BUNDLE_ID, when given and not empty, must match the receipt's; DEVICE_ID (the device's
-// identifierForVendor UUID, or a Mac's MAC address) turns on the device hash check.
+// BUNDLE_ID (your app's) must match the receipt's; DEVICE_ID (the device's identifierForVendor
+// UUID, or a Mac's MAC address) turns on the device hash check. Production and Sandbox receipts
+// are accepted, as a shipping app must: App Review tests the release build in the Sandbox.
 // Exit 0: verified; 1: rejected; 2: usage error or unreadable file.
 #include <iap_embedded/app_store.hpp>
 
@@ -42,8 +43,8 @@ std::string_view error_name(const iap_embedded::error_info& e) {
 } // namespace
 
 int main(int argc, char** argv) {
-    if (argc < 2 || argc > 4) {
-        std::fprintf(stderr, "usage: %s RECEIPT_FILE [BUNDLE_ID [DEVICE_ID]]\n", argv[0]);
+    if (argc < 3 || argc > 4 || argv[2][0] == '\0') {
+        std::fprintf(stderr, "usage: %s RECEIPT_FILE BUNDLE_ID [DEVICE_ID]\n", argv[0]);
         return 2;
     }
     const auto receipt_file = read_file(argv[1]);
@@ -53,7 +54,8 @@ int main(int argc, char** argv) {
     }
 
     iap_embedded::app_store_receipt_options options;              // Apple Root CA is built in
-    if (argc >= 3) options.expected_bundle_id = argv[2];
+    options.expected_bundle_id = argv[2];                         // required: your app's bundle id
+    options.allow_sandbox = true;                                 // TestFlight and App Review
     if (argc == 4) {
         auto device = iap_embedded::parse_device_identifier(argv[3]);
         if (!device) {

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 //
-// Verify a StoreKit 2 signed transaction (`Transaction.jwsRepresentation`, or any other JWS the
-// App Store signs) against Apple Root CA - G3, and print its fields.
+// Verify a StoreKit 2 signed transaction (`Transaction.jwsRepresentation`) against Apple Root CA - G3,
+// and print its fields.
 //
-//   storekit2_jws [--bundle-id ID] [--root CERT_FILE] [--allow-xcode] JWS_FILE
+//   storekit2_jws --bundle-id ID [--root CERT_FILE] [--allow-xcode] JWS_FILE
 //
-// --root replaces the built-in Apple root (for Apple's test CA); --allow-xcode accepts data
+// --bundle-id (your app's) is required. The JWS must be a transaction; Production and Sandbox
+// transactions are accepted, as a shipping app must: App Review tests the release build in the
+// Sandbox. --root replaces the built-in Apple root (for Apple's test CA); --allow-xcode accepts data
 // signed by Xcode's StoreKit testing (debug builds only: it proves nothing about who made it).
 // Exit 0: verified; 1: rejected; 2: usage error or unreadable file.
 #include <iap_embedded/app_store_jws.hpp>
@@ -40,14 +42,15 @@ void print_field(const char* name, std::string_view value) {
 }
 
 int usage(const char* program) {
-    std::fprintf(stderr, "usage: %s [--bundle-id ID] [--root CERT_FILE] [--allow-xcode] JWS_FILE\n", program);
+    std::fprintf(stderr, "usage: %s --bundle-id ID [--root CERT_FILE] [--allow-xcode] JWS_FILE\n", program);
     return 2;
 }
 
 } // namespace
 
 int main(int argc, char** argv) {
-    iap_embedded::app_store_jws_options options;
+    iap_embedded::app_store_jws_options options;  // kind: transaction, the default
+    options.allow_sandbox = true;                  // TestFlight and App Review
     const char* jws_path = nullptr;
     for (int i = 1; i < argc; ++i) {
         if (std::strcmp(argv[i], "--bundle-id") == 0 && i + 1 < argc) {
@@ -70,7 +73,7 @@ int main(int argc, char** argv) {
         }
     }
     const auto jws = jws_path ? read_file(jws_path) : std::nullopt;
-    if (!jws) return usage(argv[0]);
+    if (!jws || options.expected_bundle_id.empty()) return usage(argv[0]);
 
     // jwsRepresentation is one line of text; a file may end with a line break.
     std::string compact = *jws;
@@ -86,7 +89,6 @@ int main(int argc, char** argv) {
     if (verified->environment) print_field("environment", iap_embedded::to_string(*verified->environment));
     print_field("bundle id", verified->bundle_id);
     std::printf("signed: %s\n", utc(verified->signed_time_ms).c_str());
-    print_field("notification", verified->notification_type);
     for (std::size_t i = 0; i < verified->purchases.size(); ++i) {
         const auto& p = verified->purchases[i];
         print_field("product", p.product_id);

@@ -9,6 +9,7 @@
 #include <iap_embedded/testing.hpp>
 
 #include <catch2/catch.hpp>
+#include <picojson.h>
 
 #include <string>
 
@@ -36,7 +37,24 @@ app_store_jws_options with_root(const std::string& der) {
     return options;
 }
 
-app_store_jws_options mock_options() { return with_root(testdata_jws("certs/testCA.der")); }
+// SOURCES.md: Apple verifies its mock data for bundle id com.example, environment Sandbox.
+app_store_jws_options mock_options() {
+    auto options = with_root(testdata_jws("certs/testCA.der"));
+    options.expected_bundle_id = "com.example";
+    options.expected_environment = app_store_environment::sandbox;
+    return options;
+}
+
+// SOURCES.md: the Xcode data's bundle id; its transaction's originalTransactionId is "0".
+const std::string xcode_bundle_id = "com.example.naturelab.backyardbirds.example";
+app_store_jws_options xcode_options(app_store_jws_kind kind = app_store_jws_kind::transaction) {
+    app_store_jws_options options;
+    options.expected_bundle_id = xcode_bundle_id;
+    options.allow_xcode = true;
+    options.kind = kind;
+    if (kind == app_store_jws_kind::renewal_info) options.expected_original_transaction_id = "0";
+    return options;
+}
 
 std::string b64url(const std::string& s) {
     return ec_test_key::base64url(reinterpret_cast<const unsigned char*>(s.data()), s.size());
@@ -59,9 +77,11 @@ struct forger {
         return "[\"" + b64(forged("leaf_ecc.der")) + "\",\"" + b64(forged("wwdr_g6.der")) + "\",\"" +
                b64(forged("root_g3.der")) + "\"]";
     }
-    std::string sign(const std::string& payload, const std::string& alg = "ES256", std::string chain = {}) const {
+    std::string sign(const std::string& payload, const std::string& alg = "ES256", std::string chain = {},
+                     const std::string& more_header = {}) const {
         if (chain.empty()) chain = x5c();
-        const std::string input = b64url("{\"alg\":\"" + alg + "\",\"x5c\":" + chain + "}") + "." + b64url(payload);
+        const std::string input =
+            b64url("{\"alg\":\"" + alg + "\",\"x5c\":" + chain + more_header + "}") + "." + b64url(payload);
         auto sig = key.sign_es256_base64url(input);
         REQUIRE(sig);
         return input + "." + *sig;
@@ -74,44 +94,90 @@ const std::string transaction_payload =
     R"("originalPurchaseDate":1767225600000,"quantity":2,"type":"Consumable","inAppOwnershipType":"PURCHASED",)"
     R"("signedDate":1767225601000,"environment":"Production","storefront":"KOR","currency":"KRW","price":1200000})";
 
-app_store_jws_options forged_options() { return with_root(forged("root_g3.der")); }
+const std::string renewal_payload =
+    R"({"originalTransactionId":"2000000100","autoRenewProductId":"pro.monthly","productId":"pro.monthly",)"
+    R"("autoRenewStatus":1,"renewalDate":1769904000000,"signedDate":1767225601000,"environment":"Production"})";
+
+const std::string app_transaction_payload =
+    R"({"bundleId":"com.example.game","applicationVersion":"7","originalApplicationVersion":"3",)"
+    R"("receiptType":"Production","receiptCreationDate":1767225600000})";
+
+// Production, bundle id com.example.game, kind transaction: the defaults plus what is required.
+app_store_jws_options forged_options(app_store_jws_kind kind = app_store_jws_kind::transaction) {
+    auto options = with_root(forged("root_g3.der"));
+    options.expected_bundle_id = "com.example.game";
+    options.kind = kind;
+    if (kind == app_store_jws_kind::renewal_info) options.expected_original_transaction_id = "2000000100";
+    return options;
+}
+
+// `payload` (a JSON object) without its member `key`.
+std::string without(const std::string& payload, const std::string& key) {
+    picojson::value v;
+    const std::string error = picojson::parse(v, payload);
+    REQUIRE(error.empty());
+    REQUIRE(v.get<picojson::object>().erase(key) == 1);
+    return v.serialize();
+}
 
 } // namespace
 
-TEST_CASE("Apple's mock transaction verifies against Apple's test CA, as Sandbox") {
-    auto options = mock_options();
-    options.expected_bundle_id = "com.example";
-    options.expected_environment = app_store_environment::sandbox;
-    const auto v = iap_embedded::verify_app_store_jws(testdata_jws("mock_signed_data/transactionInfo"), options);
-    INFO(v.message());
-    REQUIRE(v);
-    CHECK(v->kind == app_store_jws_kind::transaction);
-    CHECK(v->environment == app_store_environment::sandbox);
-    CHECK(v->bundle_id == "com.example");
-    CHECK(v->signed_time_ms == 1672956154000);
+TEST_CASE("kind: Apple's mock 'transactionInfo' (environment, bundleId, signedDate only) is no transaction") {
+    // It used to come back as a purchased transaction with empty ids and quantity 1.
+    const std::string mock = testdata_jws("mock_signed_data/transactionInfo");
+    const auto v = iap_embedded::verify_app_store_jws(mock, mock_options());
+    CHECK(v.error_code() == errc::malformed_input);
+    CHECK(v.message().find("transactionId") != std::string::npos);
+    // Judged after the signature: the same bytes with a changed signature are signature_invalid.
+    std::string tampered = mock;
+    tampered[tampered.rfind('.') + 5] = tampered[tampered.rfind('.') + 5] == 'A' ? 'B' : 'A';
+    CHECK(iap_embedded::verify_app_store_jws(tampered, mock_options()).error_code() == errc::signature_invalid);
+    for (const auto kind : {app_store_jws_kind::renewal_info, app_store_jws_kind::app_transaction,
+                            app_store_jws_kind::notification}) {
+        auto o = mock_options();
+        o.kind = kind;
+        if (kind == app_store_jws_kind::renewal_info) o.expected_original_transaction_id = "1";
+        CHECK(iap_embedded::verify_app_store_jws(mock, o).error_code() == errc::malformed_input);
+    }
+}
+
+TEST_CASE("kind: Xcode data verified as another kind is refused") {
+    // Renewal info names its environment where a transaction does: Xcode data, signed, no transaction.
+    CHECK(iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-renewal-info"), xcode_options())
+              .error_code() == errc::malformed_input);
+    CHECK(iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-transaction"),
+                                             xcode_options(app_store_jws_kind::renewal_info))
+              .error_code() == errc::malformed_input);
+    // Read as another kind, an AppTransaction ("receiptType") or a transaction names no
+    // environment at all, so it is not Xcode data and lacks Apple's chain of three.
+    CHECK(iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-app-transaction"), xcode_options())
+              .error_code() == errc::untrusted_certificate);
+    CHECK(iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-transaction"),
+                                             xcode_options(app_store_jws_kind::app_transaction))
+              .error_code() == errc::untrusted_certificate);
+    CHECK(iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-renewal-info"),
+                                             xcode_options(app_store_jws_kind::notification))
+              .error_code() == errc::untrusted_certificate);
 }
 
 TEST_CASE("Apple's mock data is rejected where its rules say so") {
     const auto options = mock_options();
     SECTION("the built-in Apple Root CA - G3 does not trust Apple's test CA") {
-        const auto v = iap_embedded::verify_app_store_jws(testdata_jws("mock_signed_data/transactionInfo"));
+        app_store_jws_options o;
+        o.expected_bundle_id = "com.example";
+        const auto v = iap_embedded::verify_app_store_jws(testdata_jws("mock_signed_data/transactionInfo"), o);
         CHECK(v.error_code() == errc::untrusted_certificate);
-    }
-    SECTION("environment Production expected") {
-        auto o = options;
-        o.expected_environment = app_store_environment::production;
-        CHECK(iap_embedded::verify_app_store_jws(testdata_jws("mock_signed_data/transactionInfo"), o).error_code() ==
-              errc::environment_mismatch);
     }
     SECTION("wrongBundleId: a notification for com.example.wrong, com.examplex expected") {
         auto o = options;
+        o.kind = app_store_jws_kind::notification;
         o.expected_bundle_id = "com.examplex";
         CHECK(iap_embedded::verify_app_store_jws(testdata_jws("mock_signed_data/wrongBundleId"), o).error_code() ==
               errc::bundle_id_mismatch);
-        const auto unchecked = iap_embedded::verify_app_store_jws(testdata_jws("mock_signed_data/wrongBundleId"), options);
-        REQUIRE(unchecked);
-        CHECK(unchecked->kind == app_store_jws_kind::notification);
-        CHECK(unchecked->notification_type == "TEST");
+        // For its own bundle id it still fails, as in Apple's library: it names no environment.
+        o.expected_bundle_id = "com.example.wrong";
+        const auto own = iap_embedded::verify_app_store_jws(testdata_jws("mock_signed_data/wrongBundleId"), o);
+        CHECK(own.error_code() == errc::environment_mismatch);
     }
     SECTION("missingX5CHeaderClaim") {
         CHECK(iap_embedded::verify_app_store_jws(testdata_jws("mock_signed_data/missingX5CHeaderClaim"), options)
@@ -124,19 +190,22 @@ TEST_CASE("Apple's mock data is rejected where its rules say so") {
 }
 
 TEST_CASE("Xcode JWS: rejected unless Xcode is allowed, then decoded and reported as Xcode") {
-    for (const char* name : {"xcode/xcode-signed-transaction", "xcode/xcode-signed-renewal-info",
-                             "xcode/xcode-signed-app-transaction"}) {
+    const std::pair<const char*, app_store_jws_kind> files[] = {
+        {"xcode/xcode-signed-transaction", app_store_jws_kind::transaction},
+        {"xcode/xcode-signed-renewal-info", app_store_jws_kind::renewal_info},
+        {"xcode/xcode-signed-app-transaction", app_store_jws_kind::app_transaction}};
+    for (const auto& [name, kind] : files) {
         INFO(name);
-        CHECK(iap_embedded::verify_app_store_jws(testdata_jws(name)).error_code() == errc::xcode_not_allowed);
-        app_store_jws_options options;
-        options.allow_xcode = true;
-        const auto v = iap_embedded::verify_app_store_jws(testdata_jws(name), options);
+        auto refused = xcode_options(kind);
+        refused.allow_xcode = false;
+        CHECK(iap_embedded::verify_app_store_jws(testdata_jws(name), refused).error_code() == errc::xcode_not_allowed);
+        const auto v = iap_embedded::verify_app_store_jws(testdata_jws(name), xcode_options(kind));
         INFO(v.message());
         REQUIRE(v);
+        CHECK(v->kind == kind);
         CHECK(v->environment == app_store_environment::xcode);
     }
-    app_store_jws_options options;
-    options.allow_xcode = true;
+    const auto options = xcode_options();
     const auto t = iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-transaction"), options);
     REQUIRE(t);
     CHECK(t->kind == app_store_jws_kind::transaction);
@@ -147,12 +216,14 @@ TEST_CASE("Xcode JWS: rejected unless Xcode is allowed, then decoded and reporte
     CHECK(t->purchases[0].purchase_time_ms == 1697679936049);
     CHECK(t->purchases[0].expires_time_ms == 1700358336049);
     CHECK(t->transaction_details[0].type == "Auto-Renewable Subscription");
-    const auto r = iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-renewal-info"), options);
+    const auto r = iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-renewal-info"),
+                                                      xcode_options(app_store_jws_kind::renewal_info));
     REQUIRE(r);
     CHECK(r->kind == app_store_jws_kind::renewal_info);
     REQUIRE(r->renewal_info);
     CHECK(r->renewal_info->auto_renew_product_id == "pass.premium");
-    const auto a = iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-app-transaction"), options);
+    const auto a = iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-app-transaction"),
+                                                      xcode_options(app_store_jws_kind::app_transaction));
     REQUIRE(a);
     CHECK(a->kind == app_store_jws_kind::app_transaction);
     CHECK(a->original_app_version == "1");
@@ -168,11 +239,11 @@ TEST_CASE("Xcode JWS: rejected unless Xcode is allowed, then decoded and reporte
 TEST_CASE("a forged Apple chain verifies only with its own root, and every field comes through") {
     const forger f;
     const std::string jws = f.sign(transaction_payload);
-    CHECK(iap_embedded::verify_app_store_jws(jws).error_code() == errc::untrusted_certificate);
+    app_store_jws_options built_in;
+    built_in.expected_bundle_id = "com.example.game";
+    CHECK(iap_embedded::verify_app_store_jws(jws, built_in).error_code() == errc::untrusted_certificate);
 
-    auto options = forged_options();
-    options.expected_bundle_id = "com.example.game";
-    options.expected_environment = app_store_environment::production;
+    const auto options = forged_options();
     const auto v = iap_embedded::verify_app_store_jws(jws, options);
     INFO(v.message());
     REQUIRE(v);
@@ -281,15 +352,14 @@ TEST_CASE("forged JWS: each rule broken once") {
 
 TEST_CASE("forged notifications: valid only if the nested JWS are") {
     const forger f;
-    const auto options = forged_options();
+    const auto options = forged_options(app_store_jws_kind::notification);
     const std::string nested = f.sign(transaction_payload);
-    const std::string renewal = f.sign(
-        R"({"originalTransactionId":"2000000100","autoRenewProductId":"pro.monthly","productId":"pro.monthly",)"
-        R"("autoRenewStatus":1,"renewalDate":1769904000000,"signedDate":1767225601000,"environment":"Production"})");
-    const auto notification = [&](const std::string& transaction) {
+    const std::string renewal = f.sign(renewal_payload);
+    const auto notification = [&](const std::string& transaction, const std::string* renewal_override = nullptr) {
+        const std::string& renewal_info = renewal_override != nullptr ? *renewal_override : renewal;
         return f.sign(R"({"notificationType":"DID_RENEW","subtype":"BILLING_RECOVERY","notificationUUID":"u-1",)"
                       R"("data":{"bundleId":"com.example.game","appAppleId":1234,"environment":"Production",)"
-                      R"("signedTransactionInfo":")" + transaction + R"(","signedRenewalInfo":")" + renewal +
+                      R"("signedTransactionInfo":")" + transaction + R"(","signedRenewalInfo":")" + renewal_info +
                       R"("},"signedDate":1767225602000})");
     };
     const auto v = iap_embedded::verify_app_store_jws(notification(nested), options);
@@ -307,8 +377,45 @@ TEST_CASE("forged notifications: valid only if the nested JWS are") {
     std::string broken = nested;
     broken[broken.find('.') + 8] = broken[broken.find('.') + 8] == 'A' ? 'B' : 'A';
     CHECK_FALSE(iap_embedded::verify_app_store_jws(notification(broken), options));
-    CHECK(iap_embedded::verify_app_store_jws(notification(nested), mock_options()).error_code() ==
+    auto other_root = mock_options();
+    other_root.kind = app_store_jws_kind::notification;
+    CHECK(iap_embedded::verify_app_store_jws(notification(nested), other_root).error_code() ==
           errc::untrusted_certificate);
+
+    SECTION("the nested renewal info must belong to the nested transaction") {
+        std::string other = renewal_payload;
+        other.replace(other.find("2000000100"), 10, "2000000999");
+        const std::string other_renewal = f.sign(other);
+        const auto v2 = iap_embedded::verify_app_store_jws(notification(nested, &other_renewal), options);
+        CHECK(v2.error_code() == errc::original_transaction_id_mismatch);
+        CHECK(v2.message().find("signedRenewalInfo") != std::string::npos);
+    }
+    SECTION("renewal info without a transaction to tie it to") {
+        const std::string lone = f.sign(
+            R"({"notificationType":"DID_CHANGE_RENEWAL_STATUS","notificationUUID":"u-2","signedDate":1767225602000,)"
+            R"("data":{"bundleId":"com.example.game","environment":"Production","signedRenewalInfo":")" +
+            renewal + R"("}})");
+        CHECK(iap_embedded::verify_app_store_jws(lone, options).error_code() == errc::malformed_input);
+    }
+    SECTION("nested data from another environment than the notification's") {
+        std::string sandbox = transaction_payload;
+        sandbox.replace(sandbox.find("Production"), 10, "Sandbox");
+        auto lenient = options;
+        lenient.allow_sandbox = true;
+        CHECK(iap_embedded::verify_app_store_jws(notification(f.sign(sandbox)), lenient).error_code() ==
+              errc::environment_mismatch);
+    }
+    SECTION("another app's nested transaction") {
+        std::string other = transaction_payload;
+        other.replace(other.find("com.example.game"), 16, "com.example.evil");
+        CHECK(iap_embedded::verify_app_store_jws(notification(f.sign(other)), options).error_code() ==
+              errc::bundle_id_mismatch);
+    }
+    SECTION("a notification verified as a transaction, and the reverse") {
+        CHECK(iap_embedded::verify_app_store_jws(notification(nested), forged_options()).error_code() ==
+              errc::malformed_input);
+        CHECK(iap_embedded::verify_app_store_jws(nested, options).error_code() == errc::malformed_input);
+    }
 }
 
 TEST_CASE("revoked transactions come out refunded with the revocation time") {
@@ -334,7 +441,7 @@ TEST_CASE("AppTransaction device verification") {
                                 R"("receiptType":"Production","receiptCreationDate":1767225600000,"deviceVerificationNonce":")" +
                                 nonce + R"(","deviceVerification":")" + iap_embedded::encode_base64(hash->bytes, hash->size) +
                                 R"("})";
-    const auto v = iap_embedded::verify_app_store_jws(f.sign(payload), forged_options());
+    const auto v = iap_embedded::verify_app_store_jws(f.sign(payload), forged_options(app_store_jws_kind::app_transaction));
     INFO(v.message());
     REQUIRE(v);
     CHECK(v->kind == app_store_jws_kind::app_transaction);
@@ -350,10 +457,16 @@ TEST_CASE("StoreKit 2 JWS through the one verifier interface") {
     const std::string jws = f.sign(transaction_payload);
     iap_embedded::verifier verifier;
     CHECK(verifier.verify(iap_embedded::receipt::app_store_jws(jws)).error_code() == errc::store_not_configured);
-    REQUIRE(verifier.add_app_store({}));
+    // Configured with nothing: refused at configuration, and the verifier stays unconfigured.
+    const auto refused = verifier.add_app_store_jws({});
+    CHECK(refused.error_code() == errc::malformed_input);
+    CHECK(refused.message().find("expected_bundle_id") != std::string::npos);
     CHECK(verifier.verify(iap_embedded::receipt::app_store_jws(jws)).error_code() == errc::store_not_configured);
-    auto options = forged_options();
-    options.expected_bundle_id = "com.example.game";
+    auto renewal_without_transaction = forged_options(app_store_jws_kind::renewal_info);
+    renewal_without_transaction.expected_original_transaction_id.clear();
+    CHECK(verifier.add_app_store_jws(renewal_without_transaction).error_code() == errc::malformed_input);
+    CHECK(verifier.verify(iap_embedded::receipt::app_store_jws(jws)).error_code() == errc::store_not_configured);
+    const auto options = forged_options();
     REQUIRE(verifier.add_app_store_jws(options));
     CHECK(verifier.accepts(iap_embedded::store_kind::app_store));
     const auto v = verifier.verify(iap_embedded::receipt::app_store_jws(jws));
@@ -369,4 +482,194 @@ TEST_CASE("StoreKit 2 JWS through the one verifier interface") {
     std::string tampered = jws;
     tampered[tampered.find('.') + 6] ^= 1;
     CHECK_FALSE(verifier.verify(iap_embedded::receipt::app_store_jws(tampered)));
+    // The verifier's kind is its configuration: renewal info is not a transaction to it.
+    CHECK(verifier.verify(iap_embedded::receipt::app_store_jws(f.sign(renewal_payload))).error_code() ==
+          errc::malformed_input);
+    iap_embedded::verifier renewals;
+    REQUIRE(renewals.add_app_store_jws(forged_options(app_store_jws_kind::renewal_info)));
+    const auto r = renewals.verify(iap_embedded::receipt::app_store_jws(f.sign(renewal_payload)));
+    INFO(r.message());
+    REQUIRE(r);
+    REQUIRE(r->jws);
+    CHECK(r->jws->kind == app_store_jws_kind::renewal_info);
+    CHECK(r->purchases.empty());
+}
+
+TEST_CASE("options: the bundle id is required; default options verify nothing") {
+    // Default options used to accept any app's transaction.
+    const forger f;
+    const std::string jws = f.sign(transaction_payload);
+    auto options = forged_options();
+    options.expected_bundle_id.clear();
+    const auto v = iap_embedded::verify_app_store_jws(jws, options);
+    CHECK(v.error_code() == errc::malformed_input);
+    CHECK(v.message() == "app_store_jws_options::expected_bundle_id is empty: set it to your app's bundle id");
+    iap_embedded::verifier verifier;
+    CHECK(verifier.add_app_store_jws(options).error_code() == errc::malformed_input);
+    CHECK_FALSE(verifier.accepts(iap_embedded::store_kind::app_store));
+    // Another app's transaction is refused once the app names itself.
+    options.expected_bundle_id = "com.example.other";
+    CHECK(iap_embedded::verify_app_store_jws(jws, options).error_code() == errc::bundle_id_mismatch);
+    SECTION("renewal info needs the original transaction id; other kinds refuse one") {
+        auto renewal = forged_options(app_store_jws_kind::renewal_info);
+        renewal.expected_original_transaction_id.clear();
+        const auto r = iap_embedded::verify_app_store_jws(f.sign(renewal_payload), renewal);
+        CHECK(r.error_code() == errc::malformed_input);
+        CHECK(r.message().find("expected_original_transaction_id") != std::string::npos);
+        auto transaction = forged_options();
+        transaction.expected_original_transaction_id = "2000000100";
+        CHECK(iap_embedded::verify_app_store_jws(jws, transaction).error_code() == errc::malformed_input);
+    }
+}
+
+TEST_CASE("environment: Production by default, Sandbox with allow_sandbox, Xcode with allow_xcode") {
+    const forger f;
+    std::string sandbox_payload = transaction_payload;
+    sandbox_payload.replace(sandbox_payload.find("Production"), 10, "Sandbox");
+    const std::string sandbox = f.sign(sandbox_payload);
+    const std::string production = f.sign(transaction_payload);
+    auto options = forged_options();
+    // Sandbox transactions (free to make) used to pass default options.
+    const auto refused = iap_embedded::verify_app_store_jws(sandbox, options);
+    CHECK(refused.error_code() == errc::environment_mismatch);
+    CHECK(refused.message().find("allow_sandbox") != std::string::npos);
+    options.allow_sandbox = true;
+    const auto accepted = iap_embedded::verify_app_store_jws(sandbox, options);
+    INFO(accepted.message());
+    REQUIRE(accepted);
+    CHECK(accepted->environment == app_store_environment::sandbox);
+    CHECK(iap_embedded::verify_app_store_jws(production, options));
+    // Sandbox expected: Production data is not Sandbox data.
+    options.allow_sandbox = false;
+    options.expected_environment = app_store_environment::sandbox;
+    CHECK(iap_embedded::verify_app_store_jws(sandbox, options));
+    CHECK(iap_embedded::verify_app_store_jws(production, options).error_code() == errc::environment_mismatch);
+    // A payload naming no environment matches none.
+    CHECK(iap_embedded::verify_app_store_jws(f.sign(without(transaction_payload, "environment")), forged_options())
+              .error_code() == errc::environment_mismatch);
+    // Xcode: allow_xcode alone decides, whatever the expected environment.
+    auto xcode = xcode_options();
+    for (const auto expected : {app_store_environment::production, app_store_environment::sandbox}) {
+        xcode.expected_environment = expected;
+        CHECK(iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-transaction"), xcode));
+    }
+}
+
+TEST_CASE("renewal info: tied to the transaction the caller names") {
+    const forger f;
+    const std::string renewal = f.sign(renewal_payload);
+    auto options = forged_options(app_store_jws_kind::renewal_info);
+    const auto v = iap_embedded::verify_app_store_jws(renewal, options);
+    INFO(v.message());
+    REQUIRE(v);
+    CHECK(v->kind == app_store_jws_kind::renewal_info);
+    REQUIRE(v->renewal_info);
+    CHECK(v->renewal_info->original_transaction_id == "2000000100");
+    CHECK(v->renewal_info->auto_renew_status == 1);
+    // Renewal info carries no bundle id: it used to pass for any app. Now another subscription's
+    // (another app's) renewal info is refused.
+    options.expected_original_transaction_id = "2000000999";
+    const auto other = iap_embedded::verify_app_store_jws(renewal, options);
+    CHECK(other.error_code() == errc::original_transaction_id_mismatch);
+    CHECK(iap_embedded::to_string(errc::original_transaction_id_mismatch) == "original_transaction_id_mismatch");
+    // The Xcode renewal info belongs to the Xcode transaction "0".
+    auto xcode = xcode_options(app_store_jws_kind::renewal_info);
+    CHECK(iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-renewal-info"), xcode));
+    xcode.expected_original_transaction_id = "1";
+    CHECK(iap_embedded::verify_app_store_jws(testdata_jws("xcode/xcode-signed-renewal-info"), xcode).error_code() ==
+          errc::original_transaction_id_mismatch);
+}
+
+TEST_CASE("kind: each kind's required fields") {
+    const forger f;
+    const auto missing_each = [&](const std::string& payload, app_store_jws_kind kind,
+                                  std::initializer_list<const char*> required) {
+        const auto options = forged_options(kind);
+        const auto whole = iap_embedded::verify_app_store_jws(f.sign(payload), options);
+        INFO(whole.message());
+        REQUIRE(whole);
+        for (const char* key : required) {
+            INFO(iap_embedded::to_string(kind) << " without " << key);
+            const auto v = iap_embedded::verify_app_store_jws(f.sign(without(payload, key)), options);
+            CHECK(v.error_code() == errc::malformed_input);
+            CHECK(v.message().find(key) != std::string::npos);
+        }
+    };
+    missing_each(transaction_payload, app_store_jws_kind::transaction,
+                 {"transactionId", "originalTransactionId", "productId", "purchaseDate", "bundleId", "signedDate"});
+    missing_each(renewal_payload, app_store_jws_kind::renewal_info,
+                 {"originalTransactionId", "productId", "autoRenewStatus", "signedDate"});
+    missing_each(app_transaction_payload, app_store_jws_kind::app_transaction,
+                 {"bundleId", "applicationVersion", "originalApplicationVersion", "receiptCreationDate"});
+    const std::string notification =
+        R"({"notificationType":"TEST","notificationUUID":"u-3","signedDate":1767225602000,)"
+        R"("data":{"bundleId":"com.example.game","environment":"Production"}})";
+    missing_each(notification, app_store_jws_kind::notification, {"notificationType", "notificationUUID", "data"});
+    SECTION("an empty transactionId is no transactionId") {
+        std::string empty = transaction_payload;
+        empty.replace(empty.find("\"2000000123\""), 12, "\"\"");
+        CHECK(iap_embedded::verify_app_store_jws(f.sign(empty), forged_options()).error_code() == errc::malformed_input);
+    }
+    SECTION("a notification's identity from summary or externalPurchaseToken, as Apple's library reads it") {
+        const auto options = forged_options(app_store_jws_kind::notification);
+        const auto summary = iap_embedded::verify_app_store_jws(
+            f.sign(R"({"notificationType":"RENEWAL_EXTENSION","subtype":"SUMMARY","notificationUUID":"u-4",)"
+                   R"("signedDate":1767225602000,"summary":{"bundleId":"com.example.game","environment":"Production"}})"),
+            options);
+        INFO(summary.message());
+        CHECK(summary);
+        const std::string external =
+            R"({"notificationType":"EXTERNAL_PURCHASE_TOKEN","notificationUUID":"u-5","signedDate":1767225602000,)"
+            R"("externalPurchaseToken":{"bundleId":"com.example.game","externalPurchaseId":"SANDBOX_1"}})";
+        CHECK(iap_embedded::verify_app_store_jws(f.sign(external), options).error_code() == errc::environment_mismatch);
+        auto sandbox = options;
+        sandbox.allow_sandbox = true;
+        const auto v = iap_embedded::verify_app_store_jws(f.sign(external), sandbox);
+        REQUIRE(v);
+        CHECK(v->environment == app_store_environment::sandbox);
+    }
+}
+
+TEST_CASE("JWS header: crit is refused") {
+    // It used to be ignored; RFC 7515 says to reject critical extensions one does not understand.
+    const forger f;
+    const auto v = iap_embedded::verify_app_store_jws(
+        f.sign(transaction_payload, "ES256", {}, R"(,"crit":["exp"],"exp":1)"), forged_options());
+    CHECK(v.error_code() == errc::malformed_input);
+    CHECK(v.message().find("crit") != std::string::npos);
+    CHECK(iap_embedded::verify_app_store_jws(f.sign(transaction_payload, "ES256", {}, R"(,"crit":[])"), forged_options())
+              .error_code() == errc::malformed_input);
+    CHECK(iap_embedded::verify_app_store_jws(f.sign(transaction_payload, "ES256", {}, R"(,"kid":"k")"), forged_options()));
+}
+
+TEST_CASE("JWS size caps: the whole JWS, and x5c before any entry is decoded") {
+    const forger f;
+    const auto options = forged_options();
+    SECTION("a JWS over IAP_EMBEDDED_MAX_JWS_BYTES") {
+        std::string padded = transaction_payload;
+        padded.insert(1, "\"pad\":\"" + std::string(IAP_EMBEDDED_MAX_JWS_BYTES, 'x') + "\",");
+        const auto v = iap_embedded::verify_app_store_jws(f.sign(padded), options);
+        CHECK(v.error_code() == errc::malformed_input);
+        CHECK(v.message().find("IAP_EMBEDDED_MAX_JWS_BYTES") != std::string::npos);
+        // Refused on its length alone: three parts of anything.
+        const std::string junk = std::string(IAP_EMBEDDED_MAX_JWS_BYTES, '!') + ".a.b";
+        CHECK(iap_embedded::verify_app_store_jws(junk, options).message().find("IAP_EMBEDDED_MAX_JWS_BYTES") !=
+              std::string::npos);
+    }
+    SECTION("more x5c entries than StoreKit sends: counted before decoding (these are not base64)") {
+        const auto v = iap_embedded::verify_app_store_jws(
+            f.sign(transaction_payload, "ES256", R"(["!","!","!","!"])"), options);
+        CHECK(v.error_code() == errc::untrusted_certificate);
+        CHECK(v.message().find("4 certificates") != std::string::npos);
+        std::string many = "[";
+        for (int i = 0; i < 10; ++i) many += std::string(i ? "," : "") + "\"" + b64(forged("leaf_ecc.der")) + "\"";
+        CHECK(iap_embedded::verify_app_store_jws(f.sign(transaction_payload, "ES256", many + "]"), options).message().find(
+                  "10 certificates") != std::string::npos);
+    }
+    SECTION("an x5c entry longer than the cap, refused before decoding") {
+        const std::string long_entry = "[\"" + std::string(iap_embedded::detail::max_x5c_entry_chars + 4, '!') + "\"]";
+        const auto v = iap_embedded::verify_app_store_jws(f.sign(transaction_payload, "ES256", long_entry), options);
+        CHECK(v.error_code() == errc::untrusted_certificate);
+        CHECK(v.message().find("at most") != std::string::npos);
+    }
 }

@@ -60,7 +60,21 @@ std::vector<unsigned char> device(const std::string& text) {
     return *id;
 }
 
-app_store_receipt verified(const std::string& receipt, const app_store_receipt_options& options = {}) {
+// Options for `bundle_id`'s app, Sandbox receipts accepted too (as a shipping app must).
+app_store_receipt_options for_app(std::string bundle_id) {
+    app_store_receipt_options options;
+    options.expected_bundle_id = std::move(bundle_id);
+    options.allow_sandbox = true;
+    return options;
+}
+
+// Options for the app the receipt names (read unverified), for tests about something else.
+app_store_receipt_options for_its_app(const std::string& receipt) {
+    const auto named = parse_unverified_app_store_receipt(receipt);
+    return for_app(named && !named->bundle_id.empty() ? named->bundle_id : std::string("com.example.none"));
+}
+
+app_store_receipt verified(const std::string& receipt, const app_store_receipt_options& options) {
     auto r = verify_app_store_receipt(receipt, options);
     INFO(r.message());
     REQUIRE(r);
@@ -97,7 +111,7 @@ std::string patched(std::string data, const std::string& needle, std::size_t off
 
 TEST_CASE("app store receipt: real production receipt verifies at its creation date, every field mapped") {
     for (const std::string& input : {receipt_text("receipt-production"), receipt_der("receipt-production")}) {
-        const auto r = verified(input);
+        const auto r = verified(input, for_app("org.getpure.pure-iphone"));
         CHECK(r.bundle_id == "org.getpure.pure-iphone");
         CHECK(r.app_version == "15741");
         CHECK(r.original_app_version == "434");
@@ -157,7 +171,7 @@ TEST_CASE("app store receipt: sandbox G5 receipt, device hash match and mismatch
 }
 
 TEST_CASE("app store receipt: SHA-1 signed legacy sandbox receipt with 187 purchases") {
-    const auto r = verified(receipt_text("receipt-sandbox-legacy"));
+    const auto r = verified(receipt_text("receipt-sandbox-legacy"), for_app("com.nutcall.alert"));
     CHECK(r.bundle_id == "com.nutcall.alert");
     CHECK(r.app_version == "32");
     CHECK(r.original_app_version == "1.0");
@@ -175,7 +189,7 @@ TEST_CASE("app store receipt: SHA-1 signed legacy sandbox receipt with 187 purch
 TEST_CASE("app store receipt: real receipts fail when certificates are evaluated today") {
     for (const char* name : {"receipt-production", "receipt-sandbox-g5", "receipt-sandbox-legacy"}) {
         INFO(name);
-        app_store_receipt_options options;
+        auto options = for_its_app(receipt_text(name));
         options.evaluation_time_ms = now_ms();
         require_error(verify_app_store_receipt(receipt_text(name), options), errc::certificate_expired);
         options.evaluation_time_ms = ms("2040-01-01T00:00:00Z");
@@ -184,7 +198,7 @@ TEST_CASE("app store receipt: real receipts fail when certificates are evaluated
 }
 
 TEST_CASE("app store receipt: the WWDR G5 intermediate as the only root is not enough") {
-    app_store_receipt_options options;
+    auto options = for_app("org.getpure.pure-iphone");
     options.roots = roots_of({test_support::testdata_path("apple_roots/AppleWWDRCAG5.cer")});
     require_error(verify_app_store_receipt(receipt_text("receipt-production"), options), errc::untrusted_certificate);
     options.roots = storekit_root();
@@ -193,15 +207,16 @@ TEST_CASE("app store receipt: the WWDR G5 intermediate as the only root is not e
 
 TEST_CASE("app store receipt: corrupted signature or content is signature_invalid") {
     const std::string der = receipt_der("receipt-production");
+    const auto production_app = for_app("org.getpure.pure-iphone");
     std::string bad_signature = der;
     bad_signature[der.size() - 10] = static_cast<char>(bad_signature[der.size() - 10] ^ 0x40);
-    require_error(verify_app_store_receipt(bad_signature), errc::signature_invalid);
+    require_error(verify_app_store_receipt(bad_signature, for_app("org.getpure.pure-iphone")), errc::signature_invalid);
 
-    require_error(verify_app_store_receipt(patched(der, "org.getpure.pure-iphone", 4)), errc::signature_invalid);
-    require_error(verify_app_store_receipt(patched(der, "340001311555626", 14)), errc::signature_invalid);
+    require_error(verify_app_store_receipt(patched(der, "org.getpure.pure-iphone", 4), production_app), errc::signature_invalid);
+    require_error(verify_app_store_receipt(patched(der, "340001311555626", 14), production_app), errc::signature_invalid);
 
     const std::string legacy = receipt_der("receipt-sandbox-legacy");
-    require_error(verify_app_store_receipt(patched(legacy, "com.nutcall.alert", 3)), errc::signature_invalid);
+    require_error(verify_app_store_receipt(patched(legacy, "com.nutcall.alert", 3), for_app("com.nutcall.alert")), errc::signature_invalid);
 }
 
 TEST_CASE("app store receipt: bundle id, app version and environment checks") {
@@ -209,10 +224,10 @@ TEST_CASE("app store receipt: bundle id, app version and environment checks") {
     app_store_receipt_options options;
     options.expected_bundle_id = "org.getpure.pure-iphonex";
     require_error(verify_app_store_receipt(text, options), errc::bundle_id_mismatch);
-    options = {};
+    options = for_app("org.getpure.pure-iphone");
     options.expected_app_version = "15740";
     require_error(verify_app_store_receipt(text, options), errc::app_version_mismatch);
-    options = {};
+    options = for_app("org.getpure.pure-iphone");
     options.expected_environment = app_store_environment::sandbox;
     require_error(verify_app_store_receipt(text, options), errc::environment_mismatch);
     options.expected_environment = app_store_environment::production;
@@ -227,8 +242,8 @@ TEST_CASE("app store receipt: Xcode receipts need allow_xcode and the caller's S
                                    std::string("apple_receipts/app-store-server-library/xcode-app-receipt-with-transaction")}) {
         INFO(path);
         const std::string text = test_support::read_testdata(path);
-        require_error(verify_app_store_receipt(text), errc::xcode_not_allowed);
-        app_store_receipt_options options;
+        require_error(verify_app_store_receipt(text, for_its_app(text)), errc::xcode_not_allowed);
+        auto options = for_its_app(text);
         options.roots = storekit_root();
         require_error(verify_app_store_receipt(text, options), errc::xcode_not_allowed);
         options.allow_xcode = true;
@@ -239,10 +254,11 @@ TEST_CASE("app store receipt: Xcode receipts need allow_xcode and the caller's S
         options.roots = storekit_root();
         const auto r = verified(text, options);
         CHECK(r.environment == app_store_environment::xcode);
-        options.expected_environment = app_store_environment::production;
-        require_error(verify_app_store_receipt(text, options), errc::environment_mismatch);
+        // allow_xcode alone decides, whatever the expected environment.
+        options.expected_environment = app_store_environment::sandbox;
+        CHECK(verify_app_store_receipt(text, options));
     }
-    app_store_receipt_options options;
+    auto options = for_app("net.zachariadis.cyclemaps");
     options.allow_xcode = true;
     options.roots = storekit_root();
     const auto cyclemaps = verified(receipt_text("receipt-xcode"), options);
@@ -253,6 +269,7 @@ TEST_CASE("app store receipt: Xcode receipts need allow_xcode and the caller's S
     CHECK(cyclemaps.purchases[0].product_id == "CYCLEMAPS_PREMIUM");
     CHECK(cyclemaps.purchases[0].transaction_id == "0");
 
+    options.expected_bundle_id = "com.example.naturelab.backyardbirds.example";
     const auto birds = verified(receipt_text("receipt-xcode-with-purchases"), options);
     CHECK(birds.bundle_id == "com.example.naturelab.backyardbirds.example");
     CHECK(birds.app_version == "1");
@@ -277,7 +294,7 @@ TEST_CASE("app store receipt: what is not a receipt") {
           std::string("AAAA"), encode_base64(reinterpret_cast<const unsigned char*>("hello world"), 11),
           std::string(1, '\x30'), std::string("\x30\x00", 2), receipt_der("receipt-production") + std::string(1, '\0'),
           test_support::read_testdata("apple_jws/app-store-server-library/mock_signed_data/transactionInfo")}) {
-        require_error(verify_app_store_receipt(input), errc::not_a_receipt);
+        require_error(verify_app_store_receipt(input, for_its_app(input)), errc::not_a_receipt);
         require_error(parse_unverified_app_store_receipt(input), errc::not_a_receipt);
     }
 }
@@ -286,23 +303,25 @@ TEST_CASE("app store receipt: every truncation fails cleanly, DER and base64") {
     for (const char* name : {"receipt-production", "receipt-xcode"}) {
         const std::string der = receipt_der(name);
         const std::string text = receipt_text(name);
+        auto options = for_its_app(der);
+        options.allow_xcode = true;
         for (std::size_t n = 0; n < der.size(); n += (n < 200 ? 1 : 13)) {
             INFO(name << " cut at " << n);
-            CHECK_FALSE(verify_app_store_receipt(der.substr(0, n)));
+            CHECK_FALSE(verify_app_store_receipt(der.substr(0, n), options));
             CHECK_FALSE(parse_unverified_app_store_receipt(der.substr(0, n)));
         }
-        for (std::size_t n = 0; n < text.size(); n += 97) CHECK_FALSE(verify_app_store_receipt(text.substr(0, n)));
+        for (std::size_t n = 0; n < text.size(); n += 97) CHECK_FALSE(verify_app_store_receipt(text.substr(0, n), options));
     }
 }
 
 TEST_CASE("app store receipt: forged chain verifies only with its root given, every field as signed") {
     const std::string receipt = forged("sha256_noattr.der");
-    require_error(verify_app_store_receipt(receipt), errc::untrusted_certificate);
+    require_error(verify_app_store_receipt(receipt, for_its_app(receipt)), errc::untrusted_certificate);
 
     picojson::value expected_json;
     REQUIRE(picojson::parse(expected_json, forged("expected.json")).empty());
     const auto& e = expected_json.get<picojson::object>();
-    app_store_receipt_options options;
+    auto options = for_app(e.at("bundle_id").get<std::string>());
     options.roots = forged_root();
     options.device_identifier = device(e.at("device_uuid").get<std::string>());
     for (const char* name : {"sha256_noattr.der", "sha1_noattr.der", "sha256_attrs.der", "sha256_attrs.b64"}) {
@@ -340,7 +359,7 @@ TEST_CASE("app store receipt: forged chain verifies only with its root given, ev
 }
 
 TEST_CASE("app store receipt: forged receipts that must fail, each for its reason") {
-    app_store_receipt_options options;
+    auto options = for_app("com.example.forged");
     options.roots = forged_root();
     require_error(verify_app_store_receipt(forged("sha512_noattr.der"), options), errc::unsupported_algorithm);
     require_error(verify_app_store_receipt(forged("md5_noattr.der"), options), errc::unsupported_algorithm);
@@ -387,14 +406,16 @@ TEST_CASE("app store receipt: the unified verifier carries receipt-level fields"
     REQUIRE_FALSE(unconfigured);
     CHECK(unconfigured.error_code() == errc::store_not_configured);
 
-    app_store_receipt_options bad;
+    CHECK(v.add_app_store({}).error_code() == errc::malformed_input);
+    CHECK_FALSE(v.accepts(store_kind::app_store));
+    auto bad = for_app("dev.bonzer.weeka.app");
     bad.device_identifier = {1, 2, 3, 4};
     const auto refused = v.add_app_store(bad);
     REQUIRE_FALSE(refused);
     CHECK(refused.error_code() == errc::malformed_input);
     CHECK_FALSE(v.accepts(store_kind::app_store));
 
-    app_store_receipt_options options;
+    auto options = for_app("dev.bonzer.weeka.app");
     options.device_identifier = device(g5_device);
     REQUIRE(v.add_app_store(options));
     CHECK(v.accepts(store_kind::app_store));
@@ -417,6 +438,8 @@ TEST_CASE("app store receipt: concurrent verification through one shared cache")
     const std::string production = receipt_text("receipt-production");
     const std::string legacy = receipt_der("receipt-sandbox-legacy");
     const std::string tampered = patched(receipt_der("receipt-production"), "org.getpure.pure-iphone", 4);
+    const auto production_app = for_app("org.getpure.pure-iphone");
+    const auto legacy_app = for_app("com.nutcall.alert");
     detail::chain_cache cache;
     std::atomic<int> valid{0};
     std::atomic<int> wrong{0};
@@ -425,7 +448,8 @@ TEST_CASE("app store receipt: concurrent verification through one shared cache")
         threads.emplace_back([&, t] {
             for (int i = 0; i < 10; ++i) {
                 const bool bad = (i + t) % 3 == 0;
-                const auto r = verify_app_store_receipt(bad ? tampered : (t % 2 ? production : legacy), {}, &cache);
+                const auto r = verify_app_store_receipt(bad ? tampered : (t % 2 ? production : legacy),
+                                                        t % 2 || bad ? production_app : legacy_app, &cache);
                 if (r.has_value() != !bad) ++wrong;
                 if (r) ++valid;
             }
@@ -787,4 +811,40 @@ TEST_CASE("app store receipt payload: in-app attributes just outside their commo
           "receipt attribute 1703: IA5String holds a non-ASCII byte");
     CHECK(error({product, attribute(1703, text_value("12\xFF" "4")), date}) ==
           "receipt attribute 1703: UTF8String holds invalid UTF-8");
+}
+
+TEST_CASE("app store receipt: the bundle id is required; default options verify nothing") {
+    // Default options used to accept any app's receipt.
+    const std::string text = receipt_text("receipt-production");
+    const auto r = verify_app_store_receipt(text, app_store_receipt_options{});
+    require_error(r, errc::malformed_input);
+    CHECK(r.message() == "app_store_receipt_options::expected_bundle_id is empty: set it to your app's bundle id");
+    verifier v;
+    const auto added = v.add_app_store({});
+    CHECK(added.error_code() == errc::malformed_input);
+    CHECK(added.message().find("expected_bundle_id") != std::string::npos);
+    CHECK_FALSE(v.accepts(store_kind::app_store));
+    require_error(verify_app_store_receipt(text, for_app("com.example.game")), errc::bundle_id_mismatch);
+}
+
+TEST_CASE("app store receipt: Sandbox receipts refused by default, accepted with allow_sandbox") {
+    for (const auto& [name, bundle_id] : {std::pair<const char*, const char*>{"receipt-sandbox-g5", "dev.bonzer.weeka.app"},
+                                          {"receipt-sandbox-legacy", "com.nutcall.alert"}}) {
+        INFO(name);
+        const std::string text = receipt_text(name);
+        app_store_receipt_options options;
+        options.expected_bundle_id = bundle_id;
+        const auto refused = verify_app_store_receipt(text, options);
+        require_error(refused, errc::environment_mismatch);
+        CHECK(refused.message().find("allow_sandbox") != std::string::npos);
+        options.allow_sandbox = true;
+        CHECK(verified(text, options).environment == app_store_environment::sandbox);
+        options.allow_sandbox = false;
+        options.expected_environment = app_store_environment::sandbox;
+        CHECK(verified(text, options).environment == app_store_environment::sandbox);
+    }
+    auto production = for_app("org.getpure.pure-iphone");
+    CHECK(verified(receipt_text("receipt-production"), production).environment == app_store_environment::production);
+    production.allow_sandbox = false;
+    CHECK(verified(receipt_text("receipt-production"), production).environment == app_store_environment::production);
 }

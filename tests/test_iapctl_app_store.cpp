@@ -77,6 +77,26 @@ TEST_CASE("iapctl app-store-receipt: DER input, MAC-style and undashed device id
                      "device_hash_mismatch");
 }
 
+TEST_CASE("iapctl app-store-receipt: bundle id and environment, as the tool defaults them") {
+    // Without --bundle-id: checked against the bundle id the receipt names, and said so.
+    const auto own = iapctl(verify_args(receipt("receipt-sandbox-g5")));
+    REQUIRE(own.exit_code == 0);
+    CHECK(json_of(own).at("bundle_id").get<std::string>() == "dev.bonzer.weeka.app");
+    CHECK_FALSE(json_of(own).at("bundle_id_checked").get<bool>());
+    const auto given = iapctl(with(verify_args(receipt("receipt-sandbox-g5")), {"--bundle-id", "dev.bonzer.weeka.app"}));
+    REQUIRE(given.exit_code == 0);
+    CHECK(json_of(given).at("bundle_id_checked").get<bool>());
+    // --environment as the library has it: Sandbox only with --allow-sandbox.
+    require_rejected(iapctl(with(verify_args(receipt("receipt-sandbox-g5")), {"--environment", "Production"})),
+                     "environment_mismatch");
+    CHECK(iapctl(with(verify_args(receipt("receipt-sandbox-g5")), {"--environment", "Production", "--allow-sandbox"}))
+              .exit_code == 0);
+    CHECK(iapctl(with(verify_args(receipt("receipt-sandbox-g5")), {"--environment", "Sandbox"})).exit_code == 0);
+    require_rejected(iapctl(with(verify_args(receipt("receipt-production")), {"--environment", "Sandbox"})),
+                     "environment_mismatch");
+    require_usage_error(iapctl(with(verify_args(receipt("receipt-production")), {"--environment", "Staging"})));
+}
+
 TEST_CASE("iapctl app-store-receipt: rejections with their error codes (exit 1)") {
     require_rejected(iapctl(with(verify_args(receipt("receipt-production")), {"--at", "2026-03-01T10:00:00Z"})),
                      "certificate_expired");

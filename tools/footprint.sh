@@ -45,7 +45,7 @@ cxx=${CXX:-g++}
 single="$repo/single_include/iap_embedded/iap_embedded.hpp"
 for f in "$single" "$testdata/google_play/go-iap/public_key.b64" \
          "$testdata/apple_receipts/tpinappreceipt/receipt-production" \
-         "$testdata/apple_jws/app-store-server-library/mock_signed_data/transactionInfo"; do
+         "$testdata/apple_jws/app-store-server-library/xcode/xcode-signed-transaction"; do
     [ -f "$f" ] || { echo "$0: missing $f" >&2; exit 2; }
 done
 command -v "$cxx" >/dev/null || { echo "$0: $cxx not found" >&2; exit 2; }
@@ -96,8 +96,12 @@ cat > "$work/apple_only.cpp" <<'EOF'
 #include "common.hpp"
 int main(int argc, char** argv) {
     if (argc != 4) return 2;
-    const auto receipt = iap_embedded::verify_app_store_receipt(slurp(argv[1]));
+    iap_embedded::app_store_receipt_options receipt_options;
+    receipt_options.expected_bundle_id = "org.getpure.pure-iphone";
+    const auto receipt = iap_embedded::verify_app_store_receipt(slurp(argv[1]), receipt_options);
     iap_embedded::app_store_jws_options options;
+    options.expected_bundle_id = "com.example.naturelab.backyardbirds.example";
+    options.allow_xcode = true; // the JWS is Xcode's transaction: real transactions are not public
     auto roots = iap_embedded::trusted_roots::from_certificates({slurp(argv[3])});
     if (!receipt || !roots) return 1;
     options.roots = std::move(*roots);
@@ -115,10 +119,14 @@ int main(int argc, char** argv) {
     const std::string receipt = slurp(argv[4]), jws = slurp(argv[5]), test_ca = slurp(argv[6]);
     iap_embedded::verifier verifier;
     iap_embedded::app_store_jws_options jws_options;
+    jws_options.expected_bundle_id = "com.example.naturelab.backyardbirds.example";
+    jws_options.allow_xcode = true; // the JWS is Xcode's transaction: real transactions are not public
     auto roots = iap_embedded::trusted_roots::from_certificates({test_ca});
     if (!roots) return 1;
     jws_options.roots = std::move(*roots);
-    if (!verifier.add_google_play(key) || !verifier.add_one_store(key) || !verifier.add_app_store({}) ||
+    iap_embedded::app_store_receipt_options receipt_options;
+    receipt_options.expected_bundle_id = "org.getpure.pure-iphone";
+    if (!verifier.add_google_play(key) || !verifier.add_one_store(key) || !verifier.add_app_store(receipt_options) ||
         !verifier.add_app_store_jws(jws_options))
         return 1;
     const auto google = verifier.verify(iap_embedded::receipt::google_play(data, signature));
@@ -178,7 +186,7 @@ best_of_3() {
 started=$SECONDS
 gp="$testdata/google_play/go-iap"
 receipt="$testdata/apple_receipts/tpinappreceipt/receipt-production"
-jws="$testdata/apple_jws/app-store-server-library/mock_signed_data/transactionInfo"
+jws="$testdata/apple_jws/app-store-server-library/xcode/xcode-signed-transaction"
 test_ca="$testdata/apple_jws/app-store-server-library/certs/testCA.der"
 
 echo '#include <iap_embedded/iap_embedded.hpp>' > "$work/single_tu.cpp"

@@ -5,12 +5,15 @@
 // and version.
 //
 //     iap_embedded::app_store_receipt_options options;
-//     options.expected_bundle_id = "com.example.game";
+//     options.expected_bundle_id = "com.example.game";   // required
+//     options.allow_sandbox = true;                      // TestFlight and App Review
 //     options.device_identifier = identifier_for_vendor_bytes; // 16 bytes (macOS: 6-byte MAC)
 //     auto verified = iap_embedded::verify_app_store_receipt(receipt_file_bytes, options);
 //     if (verified) for (const auto& p : verified->purchases) grant(p);
 //
 // What is checked, in order, before any field is returned:
+//  0. the options: `expected_bundle_id` set and a device identifier of 16 or 6 bytes
+//     (`malformed_input` otherwise, before the receipt is looked at);
 //  1. the input is a CMS SignedData (DER, BER, or base64 text of either; else `not_a_receipt`);
 //  2. the signer's certificate (found by issuer and serial among the receipt's certificates,
 //     `untrusted_certificate` when absent) chains to a trusted root through certificates carrying
@@ -21,8 +24,9 @@
 //     (`unsupported_algorithm` for others);
 //  4. SHA-1(device identifier || opaque value || bundle id attribute) equals the receipt's hash
 //     when a device identifier is given (`device_hash_mismatch`);
-//  5. bundle id, app version and environment when expected values are given
-//     (`bundle_id_mismatch`, `app_version_mismatch`, `environment_mismatch`).
+//  5. bundle id, app version (when given) and environment (Production by default, Sandbox too
+//     with `allow_sandbox`) against the expected values (`bundle_id_mismatch`,
+//     `app_version_mismatch`, `environment_mismatch`).
 //
 // Evaluation time: by default the receipt's creation date, Apple's own rule: every real receipt's
 // signing certificate expires within a few years, and receipts stay valid after it does. A
@@ -89,9 +93,10 @@ struct app_store_receipt : app_store_receipt_info {
     std::vector<purchase> purchases;
 };
 
-/// What to check besides the signature. Every field is optional.
+/// What to check besides the signature. `expected_bundle_id` is required: empty is
+/// `malformed_input` (from `verify_app_store_receipt` and from `verifier::add_app_store`).
 struct app_store_receipt_options {
-    /// When non-empty: the receipt's bundle id must equal it (`bundle_id_mismatch`).
+    /// Required: your app's bundle id; the receipt's must equal it (`bundle_id_mismatch`).
     std::string expected_bundle_id;
     /// When non-empty: the receipt's app version must equal it (`app_version_mismatch`).
     std::string expected_app_version;
@@ -103,10 +108,16 @@ struct app_store_receipt_options {
     std::optional<trusted_roots> roots;
     /// When certificate validity is evaluated; by default the receipt's creation date.
     std::optional<std::int64_t> evaluation_time_ms;
-    /// Accept Xcode StoreKit-testing receipts, against a root given in `roots` only.
+    /// Accept Xcode StoreKit-testing receipts, against a root given in `roots` only, whatever
+    /// `expected_environment` says.
     bool allow_xcode = false;
-    /// When set: the receipt's environment must equal it (`environment_mismatch`).
-    std::optional<app_store_environment> expected_environment;
+    /// The environment the receipt must come from (`environment_mismatch`). Accepted: receipts
+    /// of `expected_environment`; Sandbox receipts too when `allow_sandbox` is set; Xcode
+    /// receipts only with `allow_xcode` (`xcode_not_allowed` otherwise).
+    app_store_environment expected_environment = app_store_environment::production;
+    /// Accept Sandbox receipts as well (TestFlight, sandbox testers, and App Review, which tests
+    /// the release build in the Sandbox: an app that refuses Sandbox receipts fails review).
+    bool allow_sandbox = false;
 };
 
 /// Verifies an app receipt (`receipt`: the DER bytes of the receipt file, or its base64 text
@@ -114,7 +125,7 @@ struct app_store_receipt_options {
 /// `cache` remembers verified chains between calls (pass one you own, or nullptr for the
 /// library's process-wide cache). Thread-safe.
 IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string_view receipt,
-                                                                    const app_store_receipt_options& options = {},
+                                                                    const app_store_receipt_options& options,
                                                                     detail::chain_cache* cache = nullptr);
 
 /// Reads a receipt's fields WITHOUT verifying anything: no signature, no chain, no device hash.

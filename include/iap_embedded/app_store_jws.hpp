@@ -5,25 +5,50 @@
 // Apple's own `SignedDataVerifier`:
 //
 //     iap_embedded::app_store_jws_options options;
-//     options.expected_bundle_id = "com.example.game";
+//     options.expected_bundle_id = "com.example.game";   // required
+//     options.allow_sandbox = true;                      // TestFlight and App Review
 //     auto verified = iap_embedded::verify_app_store_jws(transaction_jws, options);
 //     if (verified) for (const auto& p : verified->purchases) grant(p);
 //
-// What is checked, in order, before any field is returned:
-//  1. compact JWS `header.payload.signature`, each part base64url without padding
-//     (`malformed_input` otherwise);
-//  2. header `alg` is ES256 (`unsupported_algorithm` for anything else, `none` and HS256 included);
-//  3. header `x5c` holds exactly three certificates: a P-256 leaf with Apple's
-//     1.2.840.113635.100.6.11.1 extension, a CA intermediate with 1.2.840.113635.100.6.2.1, and a
-//     root; the chain must end in one of the caller's roots (built in: Apple Root CA - G3), never
-//     in the root the sender included (`untrusted_certificate`), every certificate valid at the
-//     evaluation time (`certificate_expired`);
-//  4. the ES256 signature, raw `r || s` (64 bytes; a DER signature is `signature_invalid`), over
+// The caller says what it verifies (`options.kind`, default `transaction`); the library never
+// guesses it from the fields present. What is checked, in order, before any field is returned:
+//  0. the options: `expected_bundle_id` set, `expected_original_transaction_id` set for renewal
+//     info (`malformed_input` otherwise, before the data is looked at);
+//  1. size: the JWS is at most IAP_EMBEDDED_MAX_JWS_BYTES (config.hpp, 64 KiB; a notification
+//     with its nested transaction and renewal info is about 20 KiB), else `malformed_input`;
+//  2. compact JWS `header.payload.signature`, each part base64url without padding
+//     (`malformed_input` otherwise); a `crit` header is `malformed_input` (RFC 7515 4.1.11: a
+//     recipient rejects critical extensions it does not understand, and this library
+//     understands none; Apple sends none);
+//  3. header `alg` is ES256 (`unsupported_algorithm` for anything else, `none` and HS256 included);
+//  4. header `x5c` holds exactly three certificates (one for Xcode data): more than three is
+//     `untrusted_certificate` before any entry is decoded, and so is an entry longer than
+//     `max_x5c_entry_chars` (8 KiB of base64; Apple's certificates are under 1 KiB). The leaf
+//     is a P-256 certificate with Apple's 1.2.840.113635.100.6.11.1 extension, then a CA
+//     intermediate with 1.2.840.113635.100.6.2.1, then a root; the chain must end in one of the
+//     caller's roots (built in: Apple Root CA - G3), never in the root the sender included
+//     (`untrusted_certificate`), every certificate valid at the evaluation time
+//     (`certificate_expired`);
+//  5. the ES256 signature, raw `r || s` (64 bytes; a DER signature is `signature_invalid`), over
 //     the ASCII bytes `header.payload`;
-//  5. bundle id, environment and app Apple id against the expected values
-//     (`bundle_id_mismatch`, `environment_mismatch`, `app_apple_id_mismatch`); a notification's
-//     nested `signedTransactionInfo` and `signedRenewalInfo` are verified with the same rules,
-//     and the notification is valid only if they are.
+//  6. the payload is of the kind asked for: the fields that kind always has are present
+//     (`malformed_input` otherwise):
+//       transaction:     transactionId, originalTransactionId, productId, purchaseDate,
+//                        bundleId, signedDate
+//       renewal_info:    originalTransactionId, productId, autoRenewStatus, signedDate
+//       app_transaction: bundleId, applicationVersion, originalApplicationVersion,
+//                        receiptCreationDate
+//       notification:    notificationType, notificationUUID, and one of `data`, `summary`,
+//                        `externalPurchaseToken`, `appData` naming the bundleId
+//     (Apple's library reads the same identity objects; a notification's environment is that
+//     object's `environment`, for an external purchase token "SANDBOX..." ids mean Sandbox);
+//  7. bundle id, environment, app Apple id and, for renewal info, original transaction id
+//     against the expected values (`bundle_id_mismatch`, `environment_mismatch`,
+//     `app_apple_id_mismatch`, `original_transaction_id_mismatch`); a notification's nested
+//     `signedTransactionInfo` is verified as a transaction and its `signedRenewalInfo` as renewal
+//     info tied to that transaction's originalTransactionId (renewal info without a transaction
+//     is `malformed_input`), both in the notification's own environment; the notification is
+//     valid only if they are.
 //
 // Evaluation time: by default the payload's `signedDate` (an AppTransaction's
 // `receiptCreationDate`), Apple's rule; the current time when the payload has neither.
@@ -113,12 +138,32 @@ struct app_store_jws {
     std::string app_version, original_app_version, device_verification, device_verification_nonce;
 };
 
-/// What to check besides the signature. Every field is optional.
+/// What to verify and what to check besides the signature. `expected_bundle_id` is required;
+/// `expected_original_transaction_id` is required when `kind` is `renewal_info`. A missing
+/// required value is `malformed_input` (from `verify_app_store_jws` and from
+/// `verifier::add_app_store_jws`, before any data is looked at).
 struct app_store_jws_options {
-    /// When non-empty: `bundleId` must equal it wherever the payload has one.
+    /// Required: your app's bundle id. A transaction's, an AppTransaction's and a notification's
+    /// `bundleId` must equal it (`bundle_id_mismatch`). Renewal info carries none: it is tied to a
+    /// transaction instead (`expected_original_transaction_id`).
     std::string expected_bundle_id;
-    /// When set: the environment must equal it (Xcode data counts as `xcode`).
-    std::optional<app_store_environment> expected_environment;
+    /// What the caller verifies, as Apple's SignedDataVerifier has verifyAndDecodeTransaction,
+    /// ...RenewalInfo, ...AppTransaction and ...Notification. A payload of another kind (one
+    /// missing a field that kind requires) is `malformed_input`; the kind is never guessed.
+    app_store_jws_kind kind = app_store_jws_kind::transaction;
+    /// The environment the data must come from (`environment_mismatch`). Accepted: data from
+    /// `expected_environment`; Sandbox data too when `allow_sandbox` is set; Xcode data only with
+    /// `allow_xcode`, and then whatever `expected_environment` says. Data naming no environment is
+    /// `environment_mismatch`.
+    app_store_environment expected_environment = app_store_environment::production;
+    /// Accept Sandbox data as well (TestFlight, sandbox testers, and App Review, which tests the
+    /// release build in the Sandbox: an app that refuses Sandbox data fails review).
+    bool allow_sandbox = false;
+    /// Required when `kind` is `renewal_info`, and read only then (set for another kind it is
+    /// `malformed_input`): the renewal info's `originalTransactionId` must equal it
+    /// (`original_transaction_id_mismatch`). Take it from a transaction you verified with this
+    /// bundle id: renewal info names no app, and this is what ties it to yours.
+    std::string expected_original_transaction_id;
     /// When set: `appAppleId` must equal it wherever the payload has one.
     std::optional<std::int64_t> expected_app_apple_id;
     /// The roots the chain must reach; by default Apple Root CA - G3 (built in).
@@ -129,10 +174,10 @@ struct app_store_jws_options {
     bool allow_xcode = false;
 };
 
-/// Verifies one compact JWS and returns its payload only when every check passes. `cache`
-/// remembers verified chains (nullptr: the process-wide cache shared with receipts). Thread-safe.
-IAP_EMBEDDED_DECL result<app_store_jws> verify_app_store_jws(std::string_view jws,
-                                                            const app_store_jws_options& options = {},
+/// Verifies one compact JWS as `options.kind` and returns its payload only when every check
+/// passes. There is no default for the options: the bundle id is required. `cache` remembers
+/// verified chains (nullptr: the process-wide cache shared with receipts). Thread-safe.
+IAP_EMBEDDED_DECL result<app_store_jws> verify_app_store_jws(std::string_view jws, const app_store_jws_options& options,
                                                             detail::chain_cache* cache = nullptr);
 
 /// AppTransaction device check: base64(SHA-384(lowercase nonce || lowercase device verification

@@ -33,6 +33,13 @@
 #define IAP_EMBEDDED_MAX_RECEIPT_BYTES (4 * 1024 * 1024)
 #endif
 
+/// Largest StoreKit 2 JWS accepted (the compact text), in bytes, applied to the JWS and to each
+/// nested one. A transaction is about 4 KiB, a notification with its nested transaction and
+/// renewal info about 20 KiB; larger input is `malformed_input` before anything is decoded.
+#ifndef IAP_EMBEDDED_MAX_JWS_BYTES
+#define IAP_EMBEDDED_MAX_JWS_BYTES (64 * 1024)
+#endif
+
 /// Deepest ASN.1 nesting accepted in a receipt. A BER receipt from Xcode nests about 8 levels.
 #ifndef IAP_EMBEDDED_MAX_ASN1_DEPTH
 #define IAP_EMBEDDED_MAX_ASN1_DEPTH 16

@@ -80,6 +80,11 @@ enum class errc {
     /// The IAP server's answer is not what its API documents: not HTTP, not JSON, a missing or
     /// mistyped field, or too large.
     malformed_response,
+    /// StoreKit 2 renewal info is for another subscription than the transaction it was tied to:
+    /// its `originalTransactionId` differs from `expected_original_transaction_id` (or, inside a
+    /// notification, from the nested transaction's). Renewal info names no app; this tie is what
+    /// makes it yours.
+    original_transaction_id_mismatch,
 };
 
 /// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
@@ -109,6 +114,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::tls_error: return "tls_error";
     case errc::server_error: return "server_error";
     case errc::malformed_response: return "malformed_response";
+    case errc::original_transaction_id_mismatch: return "original_transaction_id_mismatch";
     }
     return "unknown_error";
 }
@@ -143,6 +149,7 @@ public:
         case errc::tls_error: return "the TLS connection to the IAP server failed";
         case errc::server_error: return "the IAP server reported an error";
         case errc::malformed_response: return "the IAP server's response is malformed";
+        case errc::original_transaction_id_mismatch: return "the renewal info is for another transaction";
         }
         return "unknown iap_embedded error";
     }

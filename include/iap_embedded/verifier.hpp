@@ -56,8 +56,9 @@ struct receipt {
     static receipt app_store(std::string_view receipt_bytes_or_base64) noexcept {
         return {store_kind::app_store, receipt_bytes_or_base64, {}, receipt_format::app_receipt};
     }
-    /// A StoreKit 2 compact JWS (`Transaction.jwsRepresentation`, renewal info, `AppTransaction`,
-    /// or a server notification's `signedPayload`).
+    /// A StoreKit 2 compact JWS, verified as the kind `add_app_store_jws` was configured with
+    /// (by default a transaction: `Transaction.jwsRepresentation`). A receipt carries no kind of
+    /// its own: what the app accepts is configuration, never something the data can choose.
     static receipt app_store_jws(std::string_view compact_jws) noexcept {
         return {store_kind::app_store, compact_jws, {}, receipt_format::jws};
     }
@@ -90,10 +91,16 @@ public:
                                                  std::string expected_package_name = {});
 
     /// Accepts App Store app receipts checked as `options` says (see `verify_app_store_receipt`).
-    /// A device identifier of a size other than 16 or 6 bytes is `malformed_input`.
+    /// Options `verify_app_store_receipt` would refuse (no `expected_bundle_id`, a device
+    /// identifier of a size other than 16 or 6 bytes) are `malformed_input` here, and change nothing.
     IAP_EMBEDDED_DECL result<void> add_app_store(app_store_receipt_options options);
 
-    /// Accepts StoreKit 2 JWS checked as `options` says (see `verify_app_store_jws`).
+    /// Accepts StoreKit 2 JWS checked as `options` says (see `verify_app_store_jws`), every one
+    /// verified as `options.kind` (by default a transaction: what grants purchases). Options
+    /// `verify_app_store_jws` would refuse (no `expected_bundle_id`; renewal info without
+    /// `expected_original_transaction_id`) are `malformed_input` here, and change nothing.
+    /// Renewal info and notifications, which need per-call values, are better verified with
+    /// `verify_app_store_jws` directly.
     IAP_EMBEDDED_DECL result<void> add_app_store_jws(app_store_jws_options options);
 
     /// Whether receipts of `store` can be verified.

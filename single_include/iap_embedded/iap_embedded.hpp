@@ -121,6 +121,13 @@
 #define IAP_EMBEDDED_MAX_RECEIPT_BYTES (4 * 1024 * 1024)
 #endif
 
+/// Largest StoreKit 2 JWS accepted (the compact text), in bytes, applied to the JWS and to each
+/// nested one. A transaction is about 4 KiB, a notification with its nested transaction and
+/// renewal info about 20 KiB; larger input is `malformed_input` before anything is decoded.
+#ifndef IAP_EMBEDDED_MAX_JWS_BYTES
+#define IAP_EMBEDDED_MAX_JWS_BYTES (64 * 1024)
+#endif
+
 /// Deepest ASN.1 nesting accepted in a receipt. A BER receipt from Xcode nests about 8 levels.
 #ifndef IAP_EMBEDDED_MAX_ASN1_DEPTH
 #define IAP_EMBEDDED_MAX_ASN1_DEPTH 16
@@ -249,6 +256,11 @@ enum class errc {
     /// The IAP server's answer is not what its API documents: not HTTP, not JSON, a missing or
     /// mistyped field, or too large.
     malformed_response,
+    /// StoreKit 2 renewal info is for another subscription than the transaction it was tied to:
+    /// its `originalTransactionId` differs from `expected_original_transaction_id` (or, inside a
+    /// notification, from the nested transaction's). Renewal info names no app; this tie is what
+    /// makes it yours.
+    original_transaction_id_mismatch,
 };
 
 /// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
@@ -278,6 +290,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::tls_error: return "tls_error";
     case errc::server_error: return "server_error";
     case errc::malformed_response: return "malformed_response";
+    case errc::original_transaction_id_mismatch: return "original_transaction_id_mismatch";
     }
     return "unknown_error";
 }
@@ -312,6 +325,7 @@ public:
         case errc::tls_error: return "the TLS connection to the IAP server failed";
         case errc::server_error: return "the IAP server reported an error";
         case errc::malformed_response: return "the IAP server's response is malformed";
+        case errc::original_transaction_id_mismatch: return "the renewal info is for another transaction";
         }
         return "unknown iap_embedded error";
     }
@@ -1007,12 +1021,15 @@ struct trusted_roots_access {
 // and version.
 //
 //     iap_embedded::app_store_receipt_options options;
-//     options.expected_bundle_id = "com.example.game";
+//     options.expected_bundle_id = "com.example.game";   // required
+//     options.allow_sandbox = true;                      // TestFlight and App Review
 //     options.device_identifier = identifier_for_vendor_bytes; // 16 bytes (macOS: 6-byte MAC)
 //     auto verified = iap_embedded::verify_app_store_receipt(receipt_file_bytes, options);
 //     if (verified) for (const auto& p : verified->purchases) grant(p);
 //
 // What is checked, in order, before any field is returned:
+//  0. the options: `expected_bundle_id` set and a device identifier of 16 or 6 bytes
+//     (`malformed_input` otherwise, before the receipt is looked at);
 //  1. the input is a CMS SignedData (DER, BER, or base64 text of either; else `not_a_receipt`);
 //  2. the signer's certificate (found by issuer and serial among the receipt's certificates,
 //     `untrusted_certificate` when absent) chains to a trusted root through certificates carrying
@@ -1023,8 +1040,9 @@ struct trusted_roots_access {
 //     (`unsupported_algorithm` for others);
 //  4. SHA-1(device identifier || opaque value || bundle id attribute) equals the receipt's hash
 //     when a device identifier is given (`device_hash_mismatch`);
-//  5. bundle id, app version and environment when expected values are given
-//     (`bundle_id_mismatch`, `app_version_mismatch`, `environment_mismatch`).
+//  5. bundle id, app version (when given) and environment (Production by default, Sandbox too
+//     with `allow_sandbox`) against the expected values (`bundle_id_mismatch`,
+//     `app_version_mismatch`, `environment_mismatch`).
 //
 // Evaluation time: by default the receipt's creation date, Apple's own rule: every real receipt's
 // signing certificate expires within a few years, and receipts stay valid after it does. A
@@ -1088,9 +1106,10 @@ struct app_store_receipt : app_store_receipt_info {
     std::vector<purchase> purchases;
 };
 
-/// What to check besides the signature. Every field is optional.
+/// What to check besides the signature. `expected_bundle_id` is required: empty is
+/// `malformed_input` (from `verify_app_store_receipt` and from `verifier::add_app_store`).
 struct app_store_receipt_options {
-    /// When non-empty: the receipt's bundle id must equal it (`bundle_id_mismatch`).
+    /// Required: your app's bundle id; the receipt's must equal it (`bundle_id_mismatch`).
     std::string expected_bundle_id;
     /// When non-empty: the receipt's app version must equal it (`app_version_mismatch`).
     std::string expected_app_version;
@@ -1102,10 +1121,16 @@ struct app_store_receipt_options {
     std::optional<trusted_roots> roots;
     /// When certificate validity is evaluated; by default the receipt's creation date.
     std::optional<std::int64_t> evaluation_time_ms;
-    /// Accept Xcode StoreKit-testing receipts, against a root given in `roots` only.
+    /// Accept Xcode StoreKit-testing receipts, against a root given in `roots` only, whatever
+    /// `expected_environment` says.
     bool allow_xcode = false;
-    /// When set: the receipt's environment must equal it (`environment_mismatch`).
-    std::optional<app_store_environment> expected_environment;
+    /// The environment the receipt must come from (`environment_mismatch`). Accepted: receipts
+    /// of `expected_environment`; Sandbox receipts too when `allow_sandbox` is set; Xcode
+    /// receipts only with `allow_xcode` (`xcode_not_allowed` otherwise).
+    app_store_environment expected_environment = app_store_environment::production;
+    /// Accept Sandbox receipts as well (TestFlight, sandbox testers, and App Review, which tests
+    /// the release build in the Sandbox: an app that refuses Sandbox receipts fails review).
+    bool allow_sandbox = false;
 };
 
 /// Verifies an app receipt (`receipt`: the DER bytes of the receipt file, or its base64 text
@@ -1113,7 +1138,7 @@ struct app_store_receipt_options {
 /// `cache` remembers verified chains between calls (pass one you own, or nullptr for the
 /// library's process-wide cache). Thread-safe.
 IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string_view receipt,
-                                                                    const app_store_receipt_options& options = {},
+                                                                    const app_store_receipt_options& options,
                                                                     detail::chain_cache* cache = nullptr);
 
 /// Reads a receipt's fields WITHOUT verifying anything: no signature, no chain, no device hash.
@@ -1141,25 +1166,50 @@ IAP_EMBEDDED_DECL result<std::vector<unsigned char>> parse_device_identifier(std
 // Apple's own `SignedDataVerifier`:
 //
 //     iap_embedded::app_store_jws_options options;
-//     options.expected_bundle_id = "com.example.game";
+//     options.expected_bundle_id = "com.example.game";   // required
+//     options.allow_sandbox = true;                      // TestFlight and App Review
 //     auto verified = iap_embedded::verify_app_store_jws(transaction_jws, options);
 //     if (verified) for (const auto& p : verified->purchases) grant(p);
 //
-// What is checked, in order, before any field is returned:
-//  1. compact JWS `header.payload.signature`, each part base64url without padding
-//     (`malformed_input` otherwise);
-//  2. header `alg` is ES256 (`unsupported_algorithm` for anything else, `none` and HS256 included);
-//  3. header `x5c` holds exactly three certificates: a P-256 leaf with Apple's
-//     1.2.840.113635.100.6.11.1 extension, a CA intermediate with 1.2.840.113635.100.6.2.1, and a
-//     root; the chain must end in one of the caller's roots (built in: Apple Root CA - G3), never
-//     in the root the sender included (`untrusted_certificate`), every certificate valid at the
-//     evaluation time (`certificate_expired`);
-//  4. the ES256 signature, raw `r || s` (64 bytes; a DER signature is `signature_invalid`), over
+// The caller says what it verifies (`options.kind`, default `transaction`); the library never
+// guesses it from the fields present. What is checked, in order, before any field is returned:
+//  0. the options: `expected_bundle_id` set, `expected_original_transaction_id` set for renewal
+//     info (`malformed_input` otherwise, before the data is looked at);
+//  1. size: the JWS is at most IAP_EMBEDDED_MAX_JWS_BYTES (config.hpp, 64 KiB; a notification
+//     with its nested transaction and renewal info is about 20 KiB), else `malformed_input`;
+//  2. compact JWS `header.payload.signature`, each part base64url without padding
+//     (`malformed_input` otherwise); a `crit` header is `malformed_input` (RFC 7515 4.1.11: a
+//     recipient rejects critical extensions it does not understand, and this library
+//     understands none; Apple sends none);
+//  3. header `alg` is ES256 (`unsupported_algorithm` for anything else, `none` and HS256 included);
+//  4. header `x5c` holds exactly three certificates (one for Xcode data): more than three is
+//     `untrusted_certificate` before any entry is decoded, and so is an entry longer than
+//     `max_x5c_entry_chars` (8 KiB of base64; Apple's certificates are under 1 KiB). The leaf
+//     is a P-256 certificate with Apple's 1.2.840.113635.100.6.11.1 extension, then a CA
+//     intermediate with 1.2.840.113635.100.6.2.1, then a root; the chain must end in one of the
+//     caller's roots (built in: Apple Root CA - G3), never in the root the sender included
+//     (`untrusted_certificate`), every certificate valid at the evaluation time
+//     (`certificate_expired`);
+//  5. the ES256 signature, raw `r || s` (64 bytes; a DER signature is `signature_invalid`), over
 //     the ASCII bytes `header.payload`;
-//  5. bundle id, environment and app Apple id against the expected values
-//     (`bundle_id_mismatch`, `environment_mismatch`, `app_apple_id_mismatch`); a notification's
-//     nested `signedTransactionInfo` and `signedRenewalInfo` are verified with the same rules,
-//     and the notification is valid only if they are.
+//  6. the payload is of the kind asked for: the fields that kind always has are present
+//     (`malformed_input` otherwise):
+//       transaction:     transactionId, originalTransactionId, productId, purchaseDate,
+//                        bundleId, signedDate
+//       renewal_info:    originalTransactionId, productId, autoRenewStatus, signedDate
+//       app_transaction: bundleId, applicationVersion, originalApplicationVersion,
+//                        receiptCreationDate
+//       notification:    notificationType, notificationUUID, and one of `data`, `summary`,
+//                        `externalPurchaseToken`, `appData` naming the bundleId
+//     (Apple's library reads the same identity objects; a notification's environment is that
+//     object's `environment`, for an external purchase token "SANDBOX..." ids mean Sandbox);
+//  7. bundle id, environment, app Apple id and, for renewal info, original transaction id
+//     against the expected values (`bundle_id_mismatch`, `environment_mismatch`,
+//     `app_apple_id_mismatch`, `original_transaction_id_mismatch`); a notification's nested
+//     `signedTransactionInfo` is verified as a transaction and its `signedRenewalInfo` as renewal
+//     info tied to that transaction's originalTransactionId (renewal info without a transaction
+//     is `malformed_input`), both in the notification's own environment; the notification is
+//     valid only if they are.
 //
 // Evaluation time: by default the payload's `signedDate` (an AppTransaction's
 // `receiptCreationDate`), Apple's rule; the current time when the payload has neither.
@@ -1245,12 +1295,32 @@ struct app_store_jws {
     std::string app_version, original_app_version, device_verification, device_verification_nonce;
 };
 
-/// What to check besides the signature. Every field is optional.
+/// What to verify and what to check besides the signature. `expected_bundle_id` is required;
+/// `expected_original_transaction_id` is required when `kind` is `renewal_info`. A missing
+/// required value is `malformed_input` (from `verify_app_store_jws` and from
+/// `verifier::add_app_store_jws`, before any data is looked at).
 struct app_store_jws_options {
-    /// When non-empty: `bundleId` must equal it wherever the payload has one.
+    /// Required: your app's bundle id. A transaction's, an AppTransaction's and a notification's
+    /// `bundleId` must equal it (`bundle_id_mismatch`). Renewal info carries none: it is tied to a
+    /// transaction instead (`expected_original_transaction_id`).
     std::string expected_bundle_id;
-    /// When set: the environment must equal it (Xcode data counts as `xcode`).
-    std::optional<app_store_environment> expected_environment;
+    /// What the caller verifies, as Apple's SignedDataVerifier has verifyAndDecodeTransaction,
+    /// ...RenewalInfo, ...AppTransaction and ...Notification. A payload of another kind (one
+    /// missing a field that kind requires) is `malformed_input`; the kind is never guessed.
+    app_store_jws_kind kind = app_store_jws_kind::transaction;
+    /// The environment the data must come from (`environment_mismatch`). Accepted: data from
+    /// `expected_environment`; Sandbox data too when `allow_sandbox` is set; Xcode data only with
+    /// `allow_xcode`, and then whatever `expected_environment` says. Data naming no environment is
+    /// `environment_mismatch`.
+    app_store_environment expected_environment = app_store_environment::production;
+    /// Accept Sandbox data as well (TestFlight, sandbox testers, and App Review, which tests the
+    /// release build in the Sandbox: an app that refuses Sandbox data fails review).
+    bool allow_sandbox = false;
+    /// Required when `kind` is `renewal_info`, and read only then (set for another kind it is
+    /// `malformed_input`): the renewal info's `originalTransactionId` must equal it
+    /// (`original_transaction_id_mismatch`). Take it from a transaction you verified with this
+    /// bundle id: renewal info names no app, and this is what ties it to yours.
+    std::string expected_original_transaction_id;
     /// When set: `appAppleId` must equal it wherever the payload has one.
     std::optional<std::int64_t> expected_app_apple_id;
     /// The roots the chain must reach; by default Apple Root CA - G3 (built in).
@@ -1261,10 +1331,10 @@ struct app_store_jws_options {
     bool allow_xcode = false;
 };
 
-/// Verifies one compact JWS and returns its payload only when every check passes. `cache`
-/// remembers verified chains (nullptr: the process-wide cache shared with receipts). Thread-safe.
-IAP_EMBEDDED_DECL result<app_store_jws> verify_app_store_jws(std::string_view jws,
-                                                            const app_store_jws_options& options = {},
+/// Verifies one compact JWS as `options.kind` and returns its payload only when every check
+/// passes. There is no default for the options: the bundle id is required. `cache` remembers
+/// verified chains (nullptr: the process-wide cache shared with receipts). Thread-safe.
+IAP_EMBEDDED_DECL result<app_store_jws> verify_app_store_jws(std::string_view jws, const app_store_jws_options& options,
                                                             detail::chain_cache* cache = nullptr);
 
 /// AppTransaction device check: base64(SHA-384(lowercase nonce || lowercase device verification
@@ -1333,8 +1403,9 @@ struct receipt {
     static receipt app_store(std::string_view receipt_bytes_or_base64) noexcept {
         return {store_kind::app_store, receipt_bytes_or_base64, {}, receipt_format::app_receipt};
     }
-    /// A StoreKit 2 compact JWS (`Transaction.jwsRepresentation`, renewal info, `AppTransaction`,
-    /// or a server notification's `signedPayload`).
+    /// A StoreKit 2 compact JWS, verified as the kind `add_app_store_jws` was configured with
+    /// (by default a transaction: `Transaction.jwsRepresentation`). A receipt carries no kind of
+    /// its own: what the app accepts is configuration, never something the data can choose.
     static receipt app_store_jws(std::string_view compact_jws) noexcept {
         return {store_kind::app_store, compact_jws, {}, receipt_format::jws};
     }
@@ -1367,10 +1438,16 @@ public:
                                                  std::string expected_package_name = {});
 
     /// Accepts App Store app receipts checked as `options` says (see `verify_app_store_receipt`).
-    /// A device identifier of a size other than 16 or 6 bytes is `malformed_input`.
+    /// Options `verify_app_store_receipt` would refuse (no `expected_bundle_id`, a device
+    /// identifier of a size other than 16 or 6 bytes) are `malformed_input` here, and change nothing.
     IAP_EMBEDDED_DECL result<void> add_app_store(app_store_receipt_options options);
 
-    /// Accepts StoreKit 2 JWS checked as `options` says (see `verify_app_store_jws`).
+    /// Accepts StoreKit 2 JWS checked as `options` says (see `verify_app_store_jws`), every one
+    /// verified as `options.kind` (by default a transaction: what grants purchases). Options
+    /// `verify_app_store_jws` would refuse (no `expected_bundle_id`; renewal info without
+    /// `expected_original_transaction_id`) are `malformed_input` here, and change nothing.
+    /// Renewal info and notifications, which need per-call values, are better verified with
+    /// `verify_app_store_jws` directly.
     IAP_EMBEDDED_DECL result<void> add_app_store_jws(app_store_jws_options options);
 
     /// Whether receipts of `store` can be verified.
@@ -5936,9 +6013,6 @@ inline result<void> verify_cms_signature(const certificate& signer, const cms::s
 }
 
 inline result<void> check_device_hash(const receipt_payload& p, const std::vector<unsigned char>& device) {
-    if (device.size() != 16 && device.size() != 6)
-        return make_error(errc::malformed_input, "the device identifier has " + std::to_string(device.size()) +
-                                                     " bytes; a UUID has 16 and a MAC address 6");
     std::vector<unsigned char> input;
     input.reserve(device.size() + p.opaque_value.size + p.bundle_id_value.size);
     input.insert(input.end(), device.begin(), device.end());
@@ -5949,6 +6023,43 @@ inline result<void> check_device_hash(const receipt_payload& p, const std::vecto
     if (p.sha1_hash.size != hash->size || std::memcmp(p.sha1_hash.data, hash->bytes, hash->size) != 0)
         return make_error(errc::device_hash_mismatch, "the receipt's device hash does not match the device identifier");
     return {};
+}
+
+/// Whether `expected` names an environment (a value cast from elsewhere may not).
+inline bool known_environment(app_store_environment e) noexcept {
+    return e == app_store_environment::production || e == app_store_environment::sandbox ||
+           e == app_store_environment::xcode;
+}
+
+// The options' required values, checked before any data is looked at (and by
+// verifier::add_app_store, at configuration time).
+inline result<void> check_receipt_options(const app_store_receipt_options& options) {
+    if (options.expected_bundle_id.empty())
+        return make_error(errc::malformed_input,
+                          "app_store_receipt_options::expected_bundle_id is empty: set it to your app's bundle id");
+    if (!known_environment(options.expected_environment))
+        return make_error(errc::malformed_input, "app_store_receipt_options::expected_environment is not an environment");
+    const std::size_t device = options.device_identifier.size();
+    if (device != 0 && device != 16 && device != 6)
+        return make_error(errc::malformed_input, "the device identifier has " + std::to_string(device) +
+                                                     " bytes; a UUID has 16 and a MAC address 6");
+    return {};
+}
+
+// The environment rule of receipts and JWS alike: data of `expected`, Sandbox data with
+// `allow_sandbox`, Xcode data with `allow_xcode` (Xcode data without it was refused earlier as
+// `xcode_not_allowed`). `actual` is absent when the data names no environment.
+inline result<void> check_environment(std::optional<app_store_environment> actual, app_store_environment expected,
+                                      bool allow_sandbox, bool allow_xcode, const char* what) {
+    if (actual && (*actual == expected || (*actual == app_store_environment::sandbox && allow_sandbox) ||
+                   (*actual == app_store_environment::xcode && allow_xcode)))
+        return {};
+    std::string message = std::string(what) + " comes from " +
+                          (actual ? std::string(to_string(*actual)) : std::string("no named environment")) +
+                          ", expected " + std::string(to_string(expected));
+    if (actual == app_store_environment::sandbox)
+        message += " (set allow_sandbox to accept Sandbox data too, as App Review needs)";
+    return make_error(errc::environment_mismatch, std::move(message));
 }
 
 inline const trusted_roots& built_in_apple_root() {
@@ -5968,6 +6079,7 @@ inline std::int64_t floor_div_1000(std::int64_t ms) noexcept { return ms >= 0 ? 
 IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string_view receipt,
                                                                     const app_store_receipt_options& options,
                                                                     detail::chain_cache* cache) {
+    if (auto checked = detail::check_receipt_options(options); !checked) return std::move(checked).error();
     auto parsed = detail::parse_app_receipt(receipt);
     if (!parsed) return std::move(parsed).error();
     const detail::cms::signed_data& sd = (*parsed)->cms;
@@ -6024,15 +6136,16 @@ IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string
             return std::move(hash).error();
         device_checked = true;
     }
-    if (!options.expected_bundle_id.empty() && payload.bundle_id != options.expected_bundle_id)
+    if (payload.bundle_id != options.expected_bundle_id)
         return make_error(errc::bundle_id_mismatch, "the receipt is for bundle id \"" + payload.bundle_id +
                                                         "\", expected \"" + options.expected_bundle_id + "\"");
     if (!options.expected_app_version.empty() && payload.app_version != options.expected_app_version)
         return make_error(errc::app_version_mismatch, "the receipt is for app version \"" + payload.app_version +
                                                           "\", expected \"" + options.expected_app_version + "\"");
-    if (options.expected_environment && *options.expected_environment != *environment)
-        return make_error(errc::environment_mismatch, "the receipt comes from " + std::string(to_string(*environment)) +
-                                                          ", expected " + std::string(to_string(*options.expected_environment)));
+    if (auto env = detail::check_environment(*environment, options.expected_environment, options.allow_sandbox,
+                                             options.allow_xcode, "the receipt");
+        !env)
+        return std::move(env).error();
     app_store_receipt out = detail::to_receipt(std::move(payload), *environment);
     out.device_checked = device_checked;
     return out;
@@ -6111,6 +6224,13 @@ namespace detail {
 /// Nested JWS (a notification's transaction and renewal info) are one level deep.
 constexpr int max_jws_nesting = 1;
 
+/// The most `x5c` entries read (StoreKit 2 sends 3, Xcode 1): more is refused before any entry is
+/// decoded.
+constexpr std::size_t max_x5c_certificates = 3;
+
+/// The longest `x5c` entry read, in base64 characters (Apple's certificates are under 1 KiB).
+constexpr std::size_t max_x5c_entry_chars = 8 * 1024;
+
 /// A compact JWS taken apart, nothing verified yet.
 struct jws_parts {
     std::string_view signing_input; // "header.payload", as signed
@@ -6121,6 +6241,10 @@ struct jws_parts {
 };
 
 inline result<jws_parts> split_jws(std::string_view jws) {
+    if (jws.size() > IAP_EMBEDDED_MAX_JWS_BYTES)
+        return make_error(errc::malformed_input, "the JWS has " + std::to_string(jws.size()) + " bytes; at most " +
+                                                     std::to_string(IAP_EMBEDDED_MAX_JWS_BYTES) +
+                                                     " are accepted (IAP_EMBEDDED_MAX_JWS_BYTES)");
     const auto first = jws.find('.');
     const auto second = first == std::string_view::npos ? first : jws.find('.', first + 1);
     if (second == std::string_view::npos || jws.find('.', second + 1) != std::string_view::npos)
@@ -6148,6 +6272,9 @@ inline result<jws_parts> split_jws(std::string_view jws) {
     out.signature = std::move(decoded[2]);
 
     json_fields h(out.header);
+    if (h.find("crit") != nullptr)
+        return make_error(errc::malformed_input, "the JWS header has \"crit\": it names extensions the recipient must "
+                                                 "understand, and this library understands none (RFC 7515 4.1.11)");
     const std::string alg = h.string("alg");
     if (h.failure) return std::move(*h.failure);
     if (alg != "ES256")
@@ -6155,8 +6282,19 @@ inline result<jws_parts> split_jws(std::string_view jws) {
                           "the JWS algorithm is \"" + alg + "\"; StoreKit 2 data is signed with ES256 only");
     if (h.find("x5c") == nullptr)
         return make_error(errc::untrusted_certificate, "the JWS header has no x5c certificate chain");
+    const picojson::value& x5c = *h.find("x5c");
+    if (x5c.is<picojson::array>() && x5c.get<picojson::array>().size() > max_x5c_certificates)
+        return make_error(errc::untrusted_certificate, "the JWS x5c has " +
+                                                           std::to_string(x5c.get<picojson::array>().size()) +
+                                                           " certificates; StoreKit 2 sends at most " +
+                                                           std::to_string(max_x5c_certificates));
     const auto chain = h.string_array("x5c");
     if (h.failure) return make_error(errc::untrusted_certificate, "the JWS x5c: " + h.failure->message());
+    for (const std::string& entry : chain)
+        if (entry.size() > max_x5c_entry_chars)
+            return make_error(errc::untrusted_certificate, "an x5c certificate has " + std::to_string(entry.size()) +
+                                                               " characters; at most " +
+                                                               std::to_string(max_x5c_entry_chars) + " are read");
     for (std::size_t i = 0; i < chain.size(); ++i) {
         auto der = decode_base64(chain[i]);
         if (!der) return make_error(errc::untrusted_certificate, "x5c certificate " + std::to_string(i) + ": " + der.message());
@@ -6172,22 +6310,81 @@ inline result<app_store_environment> jws_environment(const std::string& name) {
     return make_error(errc::malformed_input, "unknown environment \"" + name + "\"");
 }
 
-inline app_store_jws_kind detect_jws_kind(const picojson::object& payload) {
-    const auto has = [&payload](const char* key) { return payload.count(key) != 0; };
-    if (has("notificationType")) return app_store_jws_kind::notification;
-    if (has("receiptCreationDate") || has("originalApplicationVersion")) return app_store_jws_kind::app_transaction;
-    if (!has("transactionId") && (has("autoRenewProductId") || has("autoRenewStatus") || has("renewalDate")))
-        return app_store_jws_kind::renewal_info;
-    return app_store_jws_kind::transaction;
+// The options' required values, checked before any data is looked at (and by
+// verifier::add_app_store_jws, at configuration time).
+inline result<void> check_jws_options(const app_store_jws_options& options) {
+    if (options.expected_bundle_id.empty())
+        return make_error(errc::malformed_input,
+                          "app_store_jws_options::expected_bundle_id is empty: set it to your app's bundle id");
+    if (!known_environment(options.expected_environment))
+        return make_error(errc::malformed_input, "app_store_jws_options::expected_environment is not an environment");
+    switch (options.kind) {
+    case app_store_jws_kind::renewal_info:
+        if (options.expected_original_transaction_id.empty())
+            return make_error(errc::malformed_input,
+                              "app_store_jws_options::expected_original_transaction_id is empty: renewal info names no "
+                              "app, so set it to the originalTransactionId of a transaction you verified for your "
+                              "bundle id");
+        return {};
+    case app_store_jws_kind::transaction:
+    case app_store_jws_kind::app_transaction:
+    case app_store_jws_kind::notification:
+        if (!options.expected_original_transaction_id.empty())
+            return make_error(errc::malformed_input, "app_store_jws_options::expected_original_transaction_id is read "
+                                                     "only for kind renewal_info, not " +
+                                                         std::string(to_string(options.kind)));
+        return {};
+    }
+    return make_error(errc::malformed_input, "app_store_jws_options::kind is not a kind of StoreKit 2 data");
 }
 
-// The object holding bundleId / environment / appAppleId: `data` for a notification.
-inline const picojson::object& jws_identity(const picojson::object& payload, app_store_jws_kind kind) {
-    if (kind == app_store_jws_kind::notification) {
-        const auto it = payload.find("data");
-        if (it != payload.end() && it->second.is<picojson::object>()) return it->second.get<picojson::object>();
+// The object holding bundleId / environment / appAppleId: for a notification the first of
+// `data`, `summary`, `externalPurchaseToken`, `appData` present (Apple's library reads the same),
+// or nullptr when it has none.
+inline const picojson::object* jws_identity(const picojson::object& payload, app_store_jws_kind kind) {
+    if (kind != app_store_jws_kind::notification) return &payload;
+    for (const char* key : {"data", "summary", "externalPurchaseToken", "appData"}) {
+        const auto it = payload.find(key);
+        if (it != payload.end() && it->second.is<picojson::object>()) return &it->second.get<picojson::object>();
     }
-    return payload;
+    return nullptr;
+}
+
+// The fields a payload of `kind` always has (see app_store_jws.hpp); empty strings count as absent.
+inline result<void> check_required_fields(const picojson::object& payload, const picojson::object* identity,
+                                          app_store_jws_kind kind) {
+    static const char* const transaction[] = {"transactionId", "originalTransactionId", "productId",
+                                              "purchaseDate",  "bundleId",              "signedDate"};
+    static const char* const renewal_info[] = {"originalTransactionId", "productId", "autoRenewStatus", "signedDate"};
+    static const char* const app_transaction[] = {"bundleId", "applicationVersion", "originalApplicationVersion",
+                                                  "receiptCreationDate"};
+    static const char* const notification[] = {"notificationType", "notificationUUID"};
+    const auto missing = [&](const picojson::object& object, const char* key) {
+        const auto it = object.find(key);
+        return it == object.end() || it->second.is<picojson::null>() ||
+               (it->second.is<std::string>() && it->second.get<std::string>().empty());
+    };
+    const auto check = [&](const auto& keys) -> result<void> {
+        for (const char* key : keys)
+            if (missing(payload, key))
+                return make_error(errc::malformed_input, "the payload has no \"" + std::string(key) + "\", which every " +
+                                                             std::string(to_string(kind)) + " has: it is not a " +
+                                                             std::string(to_string(kind)) +
+                                                             " (verify it as the kind it is)");
+        return {};
+    };
+    switch (kind) {
+    case app_store_jws_kind::transaction: return check(transaction);
+    case app_store_jws_kind::renewal_info: return check(renewal_info);
+    case app_store_jws_kind::app_transaction: return check(app_transaction);
+    case app_store_jws_kind::notification:
+        if (auto checked = check(notification); !checked) return checked;
+        if (identity == nullptr || missing(*identity, "bundleId"))
+            return make_error(errc::malformed_input, "the notification has no data, summary, externalPurchaseToken or "
+                                                     "appData naming a bundleId");
+        return {};
+    }
+    return make_error(errc::malformed_input, "unknown kind of StoreKit 2 data");
 }
 
 inline std::optional<std::int64_t> parse_decimal_id(json_fields& f, const char* key) {
@@ -6309,16 +6506,23 @@ inline result<app_store_jws> verify_jws(std::string_view jws, const app_store_jw
     if (!parts) return std::move(parts).error();
     const auto& payload = parts->payload.get<picojson::object>();
     app_store_jws out;
-    out.kind = detect_jws_kind(payload);
+    out.kind = options.kind;
+    const bool app_transaction = out.kind == app_store_jws_kind::app_transaction;
+    const picojson::object* identity = jws_identity(payload, out.kind);
+    static const picojson::object no_identity;
     json_fields f(payload);
-    json_fields id(jws_identity(payload, out.kind));
-    // An AppTransaction names its environment `receiptType`.
-    const std::string environment_name =
-        id.string(out.kind == app_store_jws_kind::app_transaction ? "receiptType" : "environment");
+    json_fields id(identity != nullptr ? *identity : no_identity);
+    // An AppTransaction names its environment `receiptType`; an external purchase token names
+    // none, and its id starts with "SANDBOX" in the Sandbox (Apple's library reads it so).
+    std::string environment_name = id.string(app_transaction ? "receiptType" : "environment");
+    if (out.kind == app_store_jws_kind::notification && identity != nullptr && environment_name.empty() &&
+        payload.count("data") == 0 && payload.count("summary") == 0 && payload.count("externalPurchaseToken") != 0) {
+        const std::string external_id = id.string("externalPurchaseId");
+        environment_name = external_id.compare(0, 7, "SANDBOX") == 0 ? "Sandbox" : "Production";
+    }
     out.bundle_id = id.string("bundleId");
     out.app_apple_id = id.integer("appAppleId");
-    const auto signed_ms = f.milliseconds(out.kind == app_store_jws_kind::app_transaction ? "receiptCreationDate"
-                                                                                          : "signedDate");
+    const auto signed_ms = f.milliseconds(app_transaction ? "receiptCreationDate" : "signedDate");
     if (f.failure) return std::move(*f.failure);
     if (id.failure) return std::move(*id.failure);
     if (!environment_name.empty()) {
@@ -6336,10 +6540,29 @@ inline result<app_store_jws> verify_jws(std::string_view jws, const app_store_jw
     if (auto verified = verify_jws_signature(*parts, xcode, at_ms, options, cache); !verified)
         return std::move(verified).error();
 
-    // Verified: now read the payload for real.
+    // Signed by Apple: now check that it is what the caller asked for, and for this app.
+    if (auto required = check_required_fields(payload, identity, out.kind); !required) return std::move(required).error();
+    if (out.kind != app_store_jws_kind::renewal_info && out.bundle_id != options.expected_bundle_id)
+        return make_error(errc::bundle_id_mismatch, "the data is for bundle id \"" + out.bundle_id + "\", expected \"" +
+                                                        options.expected_bundle_id + "\"");
+    if (auto env = check_environment(out.environment, options.expected_environment, options.allow_sandbox,
+                                     options.allow_xcode, "the data");
+        !env)
+        return std::move(env).error();
+    if (options.expected_app_apple_id && out.app_apple_id && *out.app_apple_id != *options.expected_app_apple_id)
+        return make_error(errc::app_apple_id_mismatch, "the data is for app Apple id " + std::to_string(*out.app_apple_id) +
+                                                           ", expected " + std::to_string(*options.expected_app_apple_id));
+
     switch (out.kind) {
     case app_store_jws_kind::transaction: map_transaction(payload, out, f); break;
-    case app_store_jws_kind::renewal_info: out.renewal_info = map_renewal_info(f); break;
+    case app_store_jws_kind::renewal_info:
+        out.renewal_info = map_renewal_info(f);
+        if (!f.failure && out.renewal_info->original_transaction_id != options.expected_original_transaction_id)
+            return make_error(errc::original_transaction_id_mismatch,
+                              "the renewal info is for original transaction \"" +
+                                  out.renewal_info->original_transaction_id + "\", expected \"" +
+                                  options.expected_original_transaction_id + "\"");
+        break;
     case app_store_jws_kind::app_transaction:
         out.app_version = f.string("applicationVersion");
         out.original_app_version = f.string("originalApplicationVersion");
@@ -6356,39 +6579,32 @@ inline result<app_store_jws> verify_jws(std::string_view jws, const app_store_jw
         if (id.failure) return std::move(*id.failure);
         if ((!signed_transaction.empty() || !signed_renewal.empty()) && nesting >= max_jws_nesting)
             return make_error(errc::malformed_input, "nested JWS may not nest further");
+        if (!signed_renewal.empty() && signed_transaction.empty())
+            return make_error(errc::malformed_input, "the notification has signedRenewalInfo without "
+                                                     "signedTransactionInfo to tie it to");
+        // The nested data comes from the notification's own environment, nothing else.
         app_store_jws_options nested_options = options;
-        if (out.environment && !nested_options.expected_environment) nested_options.expected_environment = out.environment;
+        nested_options.expected_environment = *out.environment;
+        nested_options.allow_sandbox = false;
+        nested_options.allow_xcode = xcode;
         if (!signed_transaction.empty()) {
+            nested_options.kind = app_store_jws_kind::transaction;
             auto nested = verify_jws(signed_transaction, nested_options, cache, nesting + 1);
             if (!nested) return nested_failure(std::move(nested).error(), "signedTransactionInfo");
-            if (nested->kind != app_store_jws_kind::transaction)
-                return make_error(errc::malformed_input, "signedTransactionInfo does not hold a transaction");
             out.purchases = std::move(nested->purchases);
             out.transaction_details = std::move(nested->transaction_details);
         }
         if (!signed_renewal.empty()) {
+            nested_options.kind = app_store_jws_kind::renewal_info;
+            nested_options.expected_original_transaction_id = out.purchases.front().original_transaction_id.str();
             auto nested = verify_jws(signed_renewal, nested_options, cache, nesting + 1);
             if (!nested) return nested_failure(std::move(nested).error(), "signedRenewalInfo");
-            if (!nested->renewal_info)
-                return make_error(errc::malformed_input, "signedRenewalInfo does not hold renewal info");
             out.renewal_info = std::move(nested->renewal_info);
         }
         break;
     }
     }
     if (f.failure) return std::move(*f.failure);
-
-    if (!options.expected_bundle_id.empty() && !out.bundle_id.empty() && out.bundle_id != options.expected_bundle_id)
-        return make_error(errc::bundle_id_mismatch, "the data is for bundle id \"" + out.bundle_id + "\", expected \"" +
-                                                        options.expected_bundle_id + "\"");
-    if (options.expected_environment && out.environment != options.expected_environment)
-        return make_error(errc::environment_mismatch,
-                          "the data is from environment " +
-                              std::string(out.environment ? to_string(*out.environment) : std::string_view("(none)")) +
-                              ", expected " + std::string(to_string(*options.expected_environment)));
-    if (options.expected_app_apple_id && out.app_apple_id && *out.app_apple_id != *options.expected_app_apple_id)
-        return make_error(errc::app_apple_id_mismatch, "the data is for app Apple id " + std::to_string(*out.app_apple_id) +
-                                                           ", expected " + std::to_string(*options.expected_app_apple_id));
     return out;
 }
 
@@ -6403,6 +6619,7 @@ inline std::string ascii_lowercase(std::string_view s) {
 
 IAP_EMBEDDED_DECL result<app_store_jws> verify_app_store_jws(std::string_view jws, const app_store_jws_options& options,
                                                             detail::chain_cache* cache) {
+    if (auto checked = detail::check_jws_options(options); !checked) return std::move(checked).error();
     return detail::verify_jws(jws, options, cache, 0);
 }
 
@@ -6473,15 +6690,13 @@ IAP_EMBEDDED_DECL result<void> verifier::add_one_store(std::string_view public_k
 }
 
 IAP_EMBEDDED_DECL result<void> verifier::add_app_store(app_store_receipt_options options) {
-    const std::size_t device = options.device_identifier.size();
-    if (device != 0 && device != 16 && device != 6)
-        return make_error(errc::malformed_input, "the device identifier has " + std::to_string(device) +
-                                                     " bytes; a UUID has 16 and a MAC address 6");
+    if (auto checked = detail::check_receipt_options(options); !checked) return std::move(checked).error();
     app_store_.emplace(std::move(options));
     return {};
 }
 
 IAP_EMBEDDED_DECL result<void> verifier::add_app_store_jws(app_store_jws_options options) {
+    if (auto checked = detail::check_jws_options(options); !checked) return std::move(checked).error();
     app_store_jws_.emplace(std::move(options));
     return {};
 }

@@ -152,6 +152,7 @@ struct receipt_case {
     mbedtls_md_type_t content_md = MBEDTLS_MD_NONE;
     std::vector<unsigned char> attrs_as_set;
     iap::detail::chain_cache warm_cache;
+    iap::app_store_receipt_options options; // the receipt's own app, Sandbox allowed
     std::vector<iap::purchase> purchases;
     std::map<std::string, std::function<bool()>> ops;
 };
@@ -166,6 +167,8 @@ void prepare(receipt_case& c, const std::string& receipt_name) {
     c.root = take_apart({reinterpret_cast<const unsigned char*>(root_der.data()), root_der.size()});
     c.content_md = c.sd.signer.digest == iap::detail::digest_kind::sha1 ? MBEDTLS_MD_SHA1 : MBEDTLS_MD_SHA256;
     c.attrs_as_set = c.sd.signer.signed_attrs_as_set();
+    c.options.expected_bundle_id = must(iap::parse_unverified_app_store_receipt(c.der), "parse").bundle_id;
+    c.options.allow_sandbox = true;
 
     // Apple's receipts list [leaf, WWDR, root].
     const bare_certificate& leaf = c.certs.at(0);
@@ -178,10 +181,10 @@ void prepare(receipt_case& c, const std::string& receipt_name) {
         return single() && bare_verify(wwdr.key->get(), leaf.md, leaf.tbs, leaf.signature) &&
                bare_verify(c.root.key->get(), wwdr.md, wwdr.tbs, wwdr.signature);
     };
-    c.ops["warm"] = [&c] { return iap::verify_app_store_receipt(c.der, {}, &c.warm_cache).has_value(); };
+    c.ops["warm"] = [&c] { return iap::verify_app_store_receipt(c.der, c.options, &c.warm_cache).has_value(); };
     c.ops["cold"] = [&c] {
         iap::detail::chain_cache fresh;
-        return iap::verify_app_store_receipt(c.der, {}, &fresh).has_value();
+        return iap::verify_app_store_receipt(c.der, c.options, &fresh).has_value();
     };
     c.ops["parse"] = [&c] { return iap::parse_unverified_app_store_receipt(c.der).has_value(); };
     c.purchases = must(iap::parse_unverified_app_store_receipt(c.der), "parse").purchases;

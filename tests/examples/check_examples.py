@@ -190,12 +190,12 @@ def check_app_store_receipt(exe, testdata, tmp, _):
             "device checked: yes",
             "purchases: 2",
         ])
-    out = run([exe, g5], "receipt: sandbox receipt, expiry dates", 0)
+    out = run([exe, g5, "dev.bonzer.weeka.app"], "receipt: sandbox receipt, expiry dates", 0)
     require("transaction 2000001092134138 " in out and "expires 2025-12-26T18:19:07Z" in out and
             "transaction 2000001092148094 " in out and "expires 2025-12-26T18:55:07Z" in out,
             "receipt: sandbox receipt lists both subscriptions with their expiry", repr(out))
     legacy = os.path.join(tp, "receipt-sandbox-legacy")
-    run([exe, legacy], "receipt: legacy SHA-1 receipt", 0,
+    run([exe, legacy, "com.nutcall.alert"], "receipt: legacy SHA-1 receipt", 0,
         ["bundle id: com.nutcall.alert", "app version: 32 (first bought: 1.0)", "environment: Sandbox",
          "created: 2020-05-06T18:28:49Z", "purchases: 187"])
 
@@ -206,20 +206,25 @@ def check_app_store_receipt(exe, testdata, tmp, _):
     rejected([exe, g5, "dev.bonzer.weeka.app", "00000000-0000-0000-0000-000000000000"],
              "receipt: all-zero device", "device_hash_mismatch")
     rejected([exe, production, "com.example.game"], "receipt: another bundle id", "bundle_id_mismatch")
-    rejected([exe, os.path.join(tp, "receipt-xcode")], "receipt: Xcode receipt", "xcode_not_allowed")
+    rejected([exe, os.path.join(tp, "receipt-xcode"), "com.example.naturelab.backyardbirds.example"],
+             "receipt: Xcode receipt", "xcode_not_allowed")
     with open(production, "rb") as f:
         der = bytearray(base64.b64decode(b"".join(f.read().split())))
     signature = bytearray(der)
     signature[-5] ^= 0x01  # the signer's signature is the last field of SignedData
-    rejected([exe, write(tmp, "signature.der", bytes(signature))], "receipt: signature byte changed",
+    rejected([exe, write(tmp, "signature.der", bytes(signature)), "org.getpure.pure-iphone"],
+             "receipt: signature byte changed",
              "signature_invalid")
     content = bytearray(der)
     offset = der.find(b"org.getpure.pure.Week")
     assert offset > 0
     content[offset + len("org.getpure.pure.")] ^= 0x20  # "Week" -> "week" inside the signed content
-    rejected([exe, write(tmp, "content.der", bytes(content))], "receipt: signed content changed", "signature_invalid")
-    rejected([exe, write(tmp, "garbage", "not a receipt")], "receipt: not a receipt", "not_a_receipt")
+    rejected([exe, write(tmp, "content.der", bytes(content)), "org.getpure.pure-iphone"],
+             "receipt: signed content changed", "signature_invalid")
+    rejected([exe, write(tmp, "garbage", "not a receipt"), "com.example.game"], "receipt: not a receipt",
+             "not_a_receipt")
     run([exe], "receipt: usage error", 2)
+    run([exe, production], "receipt: the bundle id is required", 2)
     run([exe, g5, "dev.bonzer.weeka.app", "not-a-uuid"], "receipt: bad device id is a usage error", 2)
 
 
@@ -236,10 +241,6 @@ def check_storekit2_jws(exe, testdata, tmp, _):
     test_ca = os.path.join(lib, "certs", "testCA.der")
     transaction = os.path.join(lib, "mock_signed_data", "transactionInfo")
     payload = jws_payload(transaction)
-    # SOURCES.md: signed by Apple's test CA; bundle id com.example, environment Sandbox.
-    run([exe, "--root", test_ca, "--bundle-id", "com.example", transaction], "jws: Apple's mock transaction", 0,
-        ["kind: transaction", "environment: Sandbox", "bundle id: com.example",
-         f"signed: {utc(payload['signedDate'])}"])
     xcode = os.path.join(lib, "xcode", "xcode-signed-transaction")
     # SOURCES.md: bundleId com.example.naturelab.backyardbirds.example, productId pass.premium,
     # transactionId "0", purchaseDate 1697679936049, expiresDate 1700358336049.
@@ -253,21 +254,38 @@ def check_storekit2_jws(exe, testdata, tmp, _):
         out = run(args, name, 1, absent=["kind:"])
         require(out.startswith(f"rejected: {code}: "), f"{name}: {code}", repr(out))
 
-    rejected([exe, transaction], "jws: test CA not trusted by the built-in root", "untrusted_certificate")
-    rejected([exe, xcode], "jws: Xcode data without --allow-xcode", "xcode_not_allowed")
+    bundle = ["--bundle-id", "com.example"]
+    # SOURCES.md: signed by Apple's test CA, bundle id com.example, environment Sandbox; its payload
+    # holds no transactionId, productId or purchaseDate: not a transaction.
+    require(not {"transactionId", "productId", "purchaseDate"} & set(payload), "jws: the mock names no transaction",
+            repr(payload))
+    rejected([exe, "--root", test_ca] + bundle + [transaction], "jws: Apple's mock 'transactionInfo' is no transaction",
+             "malformed_input")
+    rejected([exe, "--allow-xcode", "--bundle-id", "com.example.naturelab.backyardbirds.example",
+              os.path.join(lib, "xcode", "xcode-signed-renewal-info")], "jws: renewal info is no transaction",
+             "malformed_input")
+    rejected([exe] + bundle + [transaction], "jws: test CA not trusted by the built-in root", "untrusted_certificate")
+    rejected([exe, "--bundle-id", "com.example.naturelab.backyardbirds.example", xcode],
+             "jws: Xcode data without --allow-xcode", "xcode_not_allowed")
+    rejected([exe, "--allow-xcode", "--bundle-id", "com.example.other", xcode], "jws: another app's transaction",
+             "bundle_id_mismatch")
+    # SOURCES.md: wrongBundleId is a notification; this program verifies transactions only.
     rejected([exe, "--root", test_ca, "--bundle-id", "com.examplex",
-              os.path.join(lib, "mock_signed_data", "wrongBundleId")], "jws: wrongBundleId", "bundle_id_mismatch")
-    rejected([exe, "--root", test_ca, os.path.join(lib, "mock_signed_data", "missingX5CHeaderClaim")],
+              os.path.join(lib, "mock_signed_data", "wrongBundleId")], "jws: a notification is no transaction",
+             "malformed_input")
+    rejected([exe, "--root", test_ca] + bundle + [os.path.join(lib, "mock_signed_data", "missingX5CHeaderClaim")],
              "jws: missing x5c", "untrusted_certificate")
     with open(transaction) as f:
         header, body, sig = f.read().strip().split(".")
     flipped = sig[:10] + ("A" if sig[10] != "A" else "B") + sig[11:]
-    rejected([exe, "--root", test_ca, write(tmp, "tampered.jws", ".".join([header, body, flipped]))],
+    rejected([exe, "--root", test_ca] + bundle + [write(tmp, "tampered.jws", ".".join([header, body, flipped]))],
              "jws: signature changed", "signature_invalid")
     other = base64.urlsafe_b64encode(json.dumps(dict(payload, bundleId="com.example.other")).encode())
-    rejected([exe, "--root", test_ca, write(tmp, "payload.jws", ".".join([header, other.decode().rstrip("="), sig]))],
+    rejected([exe, "--root", test_ca] + bundle +
+             [write(tmp, "payload.jws", ".".join([header, other.decode().rstrip("="), sig]))],
              "jws: payload changed", "signature_invalid")
     run([exe, "--root", test_ca], "jws: usage error", 2)
+    run([exe, xcode, "--allow-xcode"], "jws: the bundle id is required", 2)
 
 
 # --- purchase_flow -----------------------------------------------------------------------------

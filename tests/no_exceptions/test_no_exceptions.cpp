@@ -89,8 +89,9 @@ std::vector<purchase> app_store_purchases(const iap_embedded::verifier& v) {
     return verified->purchases;
 }
 
-// StoreKit 2: Apple's mock notification data, signed by Apple's test certificate authority (it
-// names no transaction), and a transaction signed by Xcode's StoreKit testing certificate.
+// StoreKit 2: Apple's mock "transactionInfo", signed by Apple's test certificate authority (it
+// names no transaction, so verified as one it is malformed_input), and a transaction signed by
+// Xcode's StoreKit testing certificate.
 purchase app_store_jws_purchase() {
     const auto root = iap_embedded::trusted_roots::from_certificates(
         {read_testdata("apple_jws/app-store-server-library/certs/testCA.der")});
@@ -99,14 +100,15 @@ purchase app_store_jws_purchase() {
     iap_embedded::app_store_jws_options mock_options;
     mock_options.roots = *root;
     mock_options.expected_bundle_id = "com.example";
+    mock_options.allow_sandbox = true;
     const std::string mock = read_testdata("apple_jws/app-store-server-library/mock_signed_data/transactionInfo");
     const auto verified_mock = iap_embedded::verify_app_store_jws(mock, mock_options);
     INFO(verified_mock.message());
-    REQUIRE(verified_mock);
-    CHECK(verified_mock->environment == app_store_environment::sandbox);
-    CHECK(verified_mock->signed_time_ms == 1672956154000);
+    CHECK(verified_mock.error_code() == errc::malformed_input);
+    CHECK(verified_mock.message().find("transactionId") != std::string::npos);
     // The built-in Apple Root CA - G3 does not trust Apple's test CA.
-    CHECK(iap_embedded::verify_app_store_jws(mock).error_code() == errc::untrusted_certificate);
+    mock_options.roots.reset();
+    CHECK(iap_embedded::verify_app_store_jws(mock, mock_options).error_code() == errc::untrusted_certificate);
 
     iap_embedded::verifier v;
     iap_embedded::app_store_jws_options options;
@@ -157,7 +159,10 @@ TEST_CASE("without exceptions: every store verifies and the ledger consumes each
     iap_embedded::verifier v;
     REQUIRE(v.add_google_play(read_testdata("google_play/go-iap/public_key.b64"), "my.package"));
     REQUIRE(v.add_one_store(one_store_key->public_key_base64(), "com.example.game"));
-    REQUIRE(v.add_app_store({}));
+    CHECK(v.add_app_store({}).error_code() == errc::malformed_input);
+    iap_embedded::app_store_receipt_options receipt_options;
+    receipt_options.expected_bundle_id = "org.getpure.pure-iphone";
+    REQUIRE(v.add_app_store(receipt_options));
 
     const purchase google = google_play_purchase(v);
 

@@ -147,9 +147,6 @@ inline result<void> verify_cms_signature(const certificate& signer, const cms::s
 }
 
 inline result<void> check_device_hash(const receipt_payload& p, const std::vector<unsigned char>& device) {
-    if (device.size() != 16 && device.size() != 6)
-        return make_error(errc::malformed_input, "the device identifier has " + std::to_string(device.size()) +
-                                                     " bytes; a UUID has 16 and a MAC address 6");
     std::vector<unsigned char> input;
     input.reserve(device.size() + p.opaque_value.size + p.bundle_id_value.size);
     input.insert(input.end(), device.begin(), device.end());
@@ -160,6 +157,43 @@ inline result<void> check_device_hash(const receipt_payload& p, const std::vecto
     if (p.sha1_hash.size != hash->size || std::memcmp(p.sha1_hash.data, hash->bytes, hash->size) != 0)
         return make_error(errc::device_hash_mismatch, "the receipt's device hash does not match the device identifier");
     return {};
+}
+
+/// Whether `expected` names an environment (a value cast from elsewhere may not).
+inline bool known_environment(app_store_environment e) noexcept {
+    return e == app_store_environment::production || e == app_store_environment::sandbox ||
+           e == app_store_environment::xcode;
+}
+
+// The options' required values, checked before any data is looked at (and by
+// verifier::add_app_store, at configuration time).
+inline result<void> check_receipt_options(const app_store_receipt_options& options) {
+    if (options.expected_bundle_id.empty())
+        return make_error(errc::malformed_input,
+                          "app_store_receipt_options::expected_bundle_id is empty: set it to your app's bundle id");
+    if (!known_environment(options.expected_environment))
+        return make_error(errc::malformed_input, "app_store_receipt_options::expected_environment is not an environment");
+    const std::size_t device = options.device_identifier.size();
+    if (device != 0 && device != 16 && device != 6)
+        return make_error(errc::malformed_input, "the device identifier has " + std::to_string(device) +
+                                                     " bytes; a UUID has 16 and a MAC address 6");
+    return {};
+}
+
+// The environment rule of receipts and JWS alike: data of `expected`, Sandbox data with
+// `allow_sandbox`, Xcode data with `allow_xcode` (Xcode data without it was refused earlier as
+// `xcode_not_allowed`). `actual` is absent when the data names no environment.
+inline result<void> check_environment(std::optional<app_store_environment> actual, app_store_environment expected,
+                                      bool allow_sandbox, bool allow_xcode, const char* what) {
+    if (actual && (*actual == expected || (*actual == app_store_environment::sandbox && allow_sandbox) ||
+                   (*actual == app_store_environment::xcode && allow_xcode)))
+        return {};
+    std::string message = std::string(what) + " comes from " +
+                          (actual ? std::string(to_string(*actual)) : std::string("no named environment")) +
+                          ", expected " + std::string(to_string(expected));
+    if (actual == app_store_environment::sandbox)
+        message += " (set allow_sandbox to accept Sandbox data too, as App Review needs)";
+    return make_error(errc::environment_mismatch, std::move(message));
 }
 
 inline const trusted_roots& built_in_apple_root() {
@@ -179,6 +213,7 @@ inline std::int64_t floor_div_1000(std::int64_t ms) noexcept { return ms >= 0 ? 
 IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string_view receipt,
                                                                     const app_store_receipt_options& options,
                                                                     detail::chain_cache* cache) {
+    if (auto checked = detail::check_receipt_options(options); !checked) return std::move(checked).error();
     auto parsed = detail::parse_app_receipt(receipt);
     if (!parsed) return std::move(parsed).error();
     const detail::cms::signed_data& sd = (*parsed)->cms;
@@ -235,15 +270,16 @@ IAP_EMBEDDED_DECL result<app_store_receipt> verify_app_store_receipt(std::string
             return std::move(hash).error();
         device_checked = true;
     }
-    if (!options.expected_bundle_id.empty() && payload.bundle_id != options.expected_bundle_id)
+    if (payload.bundle_id != options.expected_bundle_id)
         return make_error(errc::bundle_id_mismatch, "the receipt is for bundle id \"" + payload.bundle_id +
                                                         "\", expected \"" + options.expected_bundle_id + "\"");
     if (!options.expected_app_version.empty() && payload.app_version != options.expected_app_version)
         return make_error(errc::app_version_mismatch, "the receipt is for app version \"" + payload.app_version +
                                                           "\", expected \"" + options.expected_app_version + "\"");
-    if (options.expected_environment && *options.expected_environment != *environment)
-        return make_error(errc::environment_mismatch, "the receipt comes from " + std::string(to_string(*environment)) +
-                                                          ", expected " + std::string(to_string(*options.expected_environment)));
+    if (auto env = detail::check_environment(*environment, options.expected_environment, options.allow_sandbox,
+                                             options.allow_xcode, "the receipt");
+        !env)
+        return std::move(env).error();
     app_store_receipt out = detail::to_receipt(std::move(payload), *environment);
     out.device_checked = device_checked;
     return out;

@@ -25,6 +25,13 @@ namespace detail {
 /// Nested JWS (a notification's transaction and renewal info) are one level deep.
 constexpr int max_jws_nesting = 1;
 
+/// The most `x5c` entries read (StoreKit 2 sends 3, Xcode 1): more is refused before any entry is
+/// decoded.
+constexpr std::size_t max_x5c_certificates = 3;
+
+/// The longest `x5c` entry read, in base64 characters (Apple's certificates are under 1 KiB).
+constexpr std::size_t max_x5c_entry_chars = 8 * 1024;
+
 /// A compact JWS taken apart, nothing verified yet.
 struct jws_parts {
     std::string_view signing_input; // "header.payload", as signed
@@ -35,6 +42,10 @@ struct jws_parts {
 };
 
 inline result<jws_parts> split_jws(std::string_view jws) {
+    if (jws.size() > IAP_EMBEDDED_MAX_JWS_BYTES)
+        return make_error(errc::malformed_input, "the JWS has " + std::to_string(jws.size()) + " bytes; at most " +
+                                                     std::to_string(IAP_EMBEDDED_MAX_JWS_BYTES) +
+                                                     " are accepted (IAP_EMBEDDED_MAX_JWS_BYTES)");
     const auto first = jws.find('.');
     const auto second = first == std::string_view::npos ? first : jws.find('.', first + 1);
     if (second == std::string_view::npos || jws.find('.', second + 1) != std::string_view::npos)
@@ -62,6 +73,9 @@ inline result<jws_parts> split_jws(std::string_view jws) {
     out.signature = std::move(decoded[2]);
 
     json_fields h(out.header);
+    if (h.find("crit") != nullptr)
+        return make_error(errc::malformed_input, "the JWS header has \"crit\": it names extensions the recipient must "
+                                                 "understand, and this library understands none (RFC 7515 4.1.11)");
     const std::string alg = h.string("alg");
     if (h.failure) return std::move(*h.failure);
     if (alg != "ES256")
@@ -69,8 +83,19 @@ inline result<jws_parts> split_jws(std::string_view jws) {
                           "the JWS algorithm is \"" + alg + "\"; StoreKit 2 data is signed with ES256 only");
     if (h.find("x5c") == nullptr)
         return make_error(errc::untrusted_certificate, "the JWS header has no x5c certificate chain");
+    const picojson::value& x5c = *h.find("x5c");
+    if (x5c.is<picojson::array>() && x5c.get<picojson::array>().size() > max_x5c_certificates)
+        return make_error(errc::untrusted_certificate, "the JWS x5c has " +
+                                                           std::to_string(x5c.get<picojson::array>().size()) +
+                                                           " certificates; StoreKit 2 sends at most " +
+                                                           std::to_string(max_x5c_certificates));
     const auto chain = h.string_array("x5c");
     if (h.failure) return make_error(errc::untrusted_certificate, "the JWS x5c: " + h.failure->message());
+    for (const std::string& entry : chain)
+        if (entry.size() > max_x5c_entry_chars)
+            return make_error(errc::untrusted_certificate, "an x5c certificate has " + std::to_string(entry.size()) +
+                                                               " characters; at most " +
+                                                               std::to_string(max_x5c_entry_chars) + " are read");
     for (std::size_t i = 0; i < chain.size(); ++i) {
         auto der = decode_base64(chain[i]);
         if (!der) return make_error(errc::untrusted_certificate, "x5c certificate " + std::to_string(i) + ": " + der.message());
@@ -86,22 +111,81 @@ inline result<app_store_environment> jws_environment(const std::string& name) {
     return make_error(errc::malformed_input, "unknown environment \"" + name + "\"");
 }
 
-inline app_store_jws_kind detect_jws_kind(const picojson::object& payload) {
-    const auto has = [&payload](const char* key) { return payload.count(key) != 0; };
-    if (has("notificationType")) return app_store_jws_kind::notification;
-    if (has("receiptCreationDate") || has("originalApplicationVersion")) return app_store_jws_kind::app_transaction;
-    if (!has("transactionId") && (has("autoRenewProductId") || has("autoRenewStatus") || has("renewalDate")))
-        return app_store_jws_kind::renewal_info;
-    return app_store_jws_kind::transaction;
+// The options' required values, checked before any data is looked at (and by
+// verifier::add_app_store_jws, at configuration time).
+inline result<void> check_jws_options(const app_store_jws_options& options) {
+    if (options.expected_bundle_id.empty())
+        return make_error(errc::malformed_input,
+                          "app_store_jws_options::expected_bundle_id is empty: set it to your app's bundle id");
+    if (!known_environment(options.expected_environment))
+        return make_error(errc::malformed_input, "app_store_jws_options::expected_environment is not an environment");
+    switch (options.kind) {
+    case app_store_jws_kind::renewal_info:
+        if (options.expected_original_transaction_id.empty())
+            return make_error(errc::malformed_input,
+                              "app_store_jws_options::expected_original_transaction_id is empty: renewal info names no "
+                              "app, so set it to the originalTransactionId of a transaction you verified for your "
+                              "bundle id");
+        return {};
+    case app_store_jws_kind::transaction:
+    case app_store_jws_kind::app_transaction:
+    case app_store_jws_kind::notification:
+        if (!options.expected_original_transaction_id.empty())
+            return make_error(errc::malformed_input, "app_store_jws_options::expected_original_transaction_id is read "
+                                                     "only for kind renewal_info, not " +
+                                                         std::string(to_string(options.kind)));
+        return {};
+    }
+    return make_error(errc::malformed_input, "app_store_jws_options::kind is not a kind of StoreKit 2 data");
 }
 
-// The object holding bundleId / environment / appAppleId: `data` for a notification.
-inline const picojson::object& jws_identity(const picojson::object& payload, app_store_jws_kind kind) {
-    if (kind == app_store_jws_kind::notification) {
-        const auto it = payload.find("data");
-        if (it != payload.end() && it->second.is<picojson::object>()) return it->second.get<picojson::object>();
+// The object holding bundleId / environment / appAppleId: for a notification the first of
+// `data`, `summary`, `externalPurchaseToken`, `appData` present (Apple's library reads the same),
+// or nullptr when it has none.
+inline const picojson::object* jws_identity(const picojson::object& payload, app_store_jws_kind kind) {
+    if (kind != app_store_jws_kind::notification) return &payload;
+    for (const char* key : {"data", "summary", "externalPurchaseToken", "appData"}) {
+        const auto it = payload.find(key);
+        if (it != payload.end() && it->second.is<picojson::object>()) return &it->second.get<picojson::object>();
     }
-    return payload;
+    return nullptr;
+}
+
+// The fields a payload of `kind` always has (see app_store_jws.hpp); empty strings count as absent.
+inline result<void> check_required_fields(const picojson::object& payload, const picojson::object* identity,
+                                          app_store_jws_kind kind) {
+    static const char* const transaction[] = {"transactionId", "originalTransactionId", "productId",
+                                              "purchaseDate",  "bundleId",              "signedDate"};
+    static const char* const renewal_info[] = {"originalTransactionId", "productId", "autoRenewStatus", "signedDate"};
+    static const char* const app_transaction[] = {"bundleId", "applicationVersion", "originalApplicationVersion",
+                                                  "receiptCreationDate"};
+    static const char* const notification[] = {"notificationType", "notificationUUID"};
+    const auto missing = [&](const picojson::object& object, const char* key) {
+        const auto it = object.find(key);
+        return it == object.end() || it->second.is<picojson::null>() ||
+               (it->second.is<std::string>() && it->second.get<std::string>().empty());
+    };
+    const auto check = [&](const auto& keys) -> result<void> {
+        for (const char* key : keys)
+            if (missing(payload, key))
+                return make_error(errc::malformed_input, "the payload has no \"" + std::string(key) + "\", which every " +
+                                                             std::string(to_string(kind)) + " has: it is not a " +
+                                                             std::string(to_string(kind)) +
+                                                             " (verify it as the kind it is)");
+        return {};
+    };
+    switch (kind) {
+    case app_store_jws_kind::transaction: return check(transaction);
+    case app_store_jws_kind::renewal_info: return check(renewal_info);
+    case app_store_jws_kind::app_transaction: return check(app_transaction);
+    case app_store_jws_kind::notification:
+        if (auto checked = check(notification); !checked) return checked;
+        if (identity == nullptr || missing(*identity, "bundleId"))
+            return make_error(errc::malformed_input, "the notification has no data, summary, externalPurchaseToken or "
+                                                     "appData naming a bundleId");
+        return {};
+    }
+    return make_error(errc::malformed_input, "unknown kind of StoreKit 2 data");
 }
 
 inline std::optional<std::int64_t> parse_decimal_id(json_fields& f, const char* key) {
@@ -223,16 +307,23 @@ inline result<app_store_jws> verify_jws(std::string_view jws, const app_store_jw
     if (!parts) return std::move(parts).error();
     const auto& payload = parts->payload.get<picojson::object>();
     app_store_jws out;
-    out.kind = detect_jws_kind(payload);
+    out.kind = options.kind;
+    const bool app_transaction = out.kind == app_store_jws_kind::app_transaction;
+    const picojson::object* identity = jws_identity(payload, out.kind);
+    static const picojson::object no_identity;
     json_fields f(payload);
-    json_fields id(jws_identity(payload, out.kind));
-    // An AppTransaction names its environment `receiptType`.
-    const std::string environment_name =
-        id.string(out.kind == app_store_jws_kind::app_transaction ? "receiptType" : "environment");
+    json_fields id(identity != nullptr ? *identity : no_identity);
+    // An AppTransaction names its environment `receiptType`; an external purchase token names
+    // none, and its id starts with "SANDBOX" in the Sandbox (Apple's library reads it so).
+    std::string environment_name = id.string(app_transaction ? "receiptType" : "environment");
+    if (out.kind == app_store_jws_kind::notification && identity != nullptr && environment_name.empty() &&
+        payload.count("data") == 0 && payload.count("summary") == 0 && payload.count("externalPurchaseToken") != 0) {
+        const std::string external_id = id.string("externalPurchaseId");
+        environment_name = external_id.compare(0, 7, "SANDBOX") == 0 ? "Sandbox" : "Production";
+    }
     out.bundle_id = id.string("bundleId");
     out.app_apple_id = id.integer("appAppleId");
-    const auto signed_ms = f.milliseconds(out.kind == app_store_jws_kind::app_transaction ? "receiptCreationDate"
-                                                                                          : "signedDate");
+    const auto signed_ms = f.milliseconds(app_transaction ? "receiptCreationDate" : "signedDate");
     if (f.failure) return std::move(*f.failure);
     if (id.failure) return std::move(*id.failure);
     if (!environment_name.empty()) {
@@ -250,10 +341,29 @@ inline result<app_store_jws> verify_jws(std::string_view jws, const app_store_jw
     if (auto verified = verify_jws_signature(*parts, xcode, at_ms, options, cache); !verified)
         return std::move(verified).error();
 
-    // Verified: now read the payload for real.
+    // Signed by Apple: now check that it is what the caller asked for, and for this app.
+    if (auto required = check_required_fields(payload, identity, out.kind); !required) return std::move(required).error();
+    if (out.kind != app_store_jws_kind::renewal_info && out.bundle_id != options.expected_bundle_id)
+        return make_error(errc::bundle_id_mismatch, "the data is for bundle id \"" + out.bundle_id + "\", expected \"" +
+                                                        options.expected_bundle_id + "\"");
+    if (auto env = check_environment(out.environment, options.expected_environment, options.allow_sandbox,
+                                     options.allow_xcode, "the data");
+        !env)
+        return std::move(env).error();
+    if (options.expected_app_apple_id && out.app_apple_id && *out.app_apple_id != *options.expected_app_apple_id)
+        return make_error(errc::app_apple_id_mismatch, "the data is for app Apple id " + std::to_string(*out.app_apple_id) +
+                                                           ", expected " + std::to_string(*options.expected_app_apple_id));
+
     switch (out.kind) {
     case app_store_jws_kind::transaction: map_transaction(payload, out, f); break;
-    case app_store_jws_kind::renewal_info: out.renewal_info = map_renewal_info(f); break;
+    case app_store_jws_kind::renewal_info:
+        out.renewal_info = map_renewal_info(f);
+        if (!f.failure && out.renewal_info->original_transaction_id != options.expected_original_transaction_id)
+            return make_error(errc::original_transaction_id_mismatch,
+                              "the renewal info is for original transaction \"" +
+                                  out.renewal_info->original_transaction_id + "\", expected \"" +
+                                  options.expected_original_transaction_id + "\"");
+        break;
     case app_store_jws_kind::app_transaction:
         out.app_version = f.string("applicationVersion");
         out.original_app_version = f.string("originalApplicationVersion");
@@ -270,39 +380,32 @@ inline result<app_store_jws> verify_jws(std::string_view jws, const app_store_jw
         if (id.failure) return std::move(*id.failure);
         if ((!signed_transaction.empty() || !signed_renewal.empty()) && nesting >= max_jws_nesting)
             return make_error(errc::malformed_input, "nested JWS may not nest further");
+        if (!signed_renewal.empty() && signed_transaction.empty())
+            return make_error(errc::malformed_input, "the notification has signedRenewalInfo without "
+                                                     "signedTransactionInfo to tie it to");
+        // The nested data comes from the notification's own environment, nothing else.
         app_store_jws_options nested_options = options;
-        if (out.environment && !nested_options.expected_environment) nested_options.expected_environment = out.environment;
+        nested_options.expected_environment = *out.environment;
+        nested_options.allow_sandbox = false;
+        nested_options.allow_xcode = xcode;
         if (!signed_transaction.empty()) {
+            nested_options.kind = app_store_jws_kind::transaction;
             auto nested = verify_jws(signed_transaction, nested_options, cache, nesting + 1);
             if (!nested) return nested_failure(std::move(nested).error(), "signedTransactionInfo");
-            if (nested->kind != app_store_jws_kind::transaction)
-                return make_error(errc::malformed_input, "signedTransactionInfo does not hold a transaction");
             out.purchases = std::move(nested->purchases);
             out.transaction_details = std::move(nested->transaction_details);
         }
         if (!signed_renewal.empty()) {
+            nested_options.kind = app_store_jws_kind::renewal_info;
+            nested_options.expected_original_transaction_id = out.purchases.front().original_transaction_id.str();
             auto nested = verify_jws(signed_renewal, nested_options, cache, nesting + 1);
             if (!nested) return nested_failure(std::move(nested).error(), "signedRenewalInfo");
-            if (!nested->renewal_info)
-                return make_error(errc::malformed_input, "signedRenewalInfo does not hold renewal info");
             out.renewal_info = std::move(nested->renewal_info);
         }
         break;
     }
     }
     if (f.failure) return std::move(*f.failure);
-
-    if (!options.expected_bundle_id.empty() && !out.bundle_id.empty() && out.bundle_id != options.expected_bundle_id)
-        return make_error(errc::bundle_id_mismatch, "the data is for bundle id \"" + out.bundle_id + "\", expected \"" +
-                                                        options.expected_bundle_id + "\"");
-    if (options.expected_environment && out.environment != options.expected_environment)
-        return make_error(errc::environment_mismatch,
-                          "the data is from environment " +
-                              std::string(out.environment ? to_string(*out.environment) : std::string_view("(none)")) +
-                              ", expected " + std::string(to_string(*options.expected_environment)));
-    if (options.expected_app_apple_id && out.app_apple_id && *out.app_apple_id != *options.expected_app_apple_id)
-        return make_error(errc::app_apple_id_mismatch, "the data is for app Apple id " + std::to_string(*out.app_apple_id) +
-                                                           ", expected " + std::to_string(*options.expected_app_apple_id));
     return out;
 }
 
@@ -317,6 +420,7 @@ inline std::string ascii_lowercase(std::string_view s) {
 
 IAP_EMBEDDED_DECL result<app_store_jws> verify_app_store_jws(std::string_view jws, const app_store_jws_options& options,
                                                             detail::chain_cache* cache) {
+    if (auto checked = detail::check_jws_options(options); !checked) return std::move(checked).error();
     return detail::verify_jws(jws, options, cache, 0);
 }
 

@@ -44,15 +44,13 @@ IAP_EMBEDDED_DECL result<void> verifier::add_one_store(std::string_view public_k
 }
 
 IAP_EMBEDDED_DECL result<void> verifier::add_app_store(app_store_receipt_options options) {
-    const std::size_t device = options.device_identifier.size();
-    if (device != 0 && device != 16 && device != 6)
-        return make_error(errc::malformed_input, "the device identifier has " + std::to_string(device) +
-                                                     " bytes; a UUID has 16 and a MAC address 6");
+    if (auto checked = detail::check_receipt_options(options); !checked) return std::move(checked).error();
     app_store_.emplace(std::move(options));
     return {};
 }
 
 IAP_EMBEDDED_DECL result<void> verifier::add_app_store_jws(app_store_jws_options options) {
+    if (auto checked = detail::check_jws_options(options); !checked) return std::move(checked).error();
     app_store_jws_.emplace(std::move(options));
     return {};
 }
