@@ -22,17 +22,7 @@
 using namespace iap_embedded;
 using ledger_test::google_key;
 using ledger_test::google_purchase;
-
-namespace {
-
-ledger open_ok(const std::string& path, ledger_options options = {}) {
-    auto opened = ledger::open(path, options);
-    INFO(opened.message());
-    REQUIRE(opened);
-    return std::move(*opened);
-}
-
-} // namespace
+using ledger_test::open_ok;
 
 TEST_CASE("ledger: a purchase is consumed once, even after a restart") {
     ledger_test::scratch_dir dir;

@@ -60,6 +60,14 @@ inline iap_embedded::purchase apple_subscription(const std::string& transaction_
     return p;
 }
 
+/// Opens the ledger at `path`, failing the test when it does not open.
+inline iap_embedded::ledger open_ok(const std::string& path, iap_embedded::ledger_options options = {}) {
+    auto opened = iap_embedded::ledger::open(path, options);
+    INFO(opened.message());
+    REQUIRE(opened);
+    return std::move(*opened);
+}
+
 inline iap_embedded::purchase_key google_key(const std::string& token) {
     return {iap_embedded::store_kind::google_play, token};
 }

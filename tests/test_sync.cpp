@@ -28,8 +28,11 @@ public:
     std::map<std::string, payment> payments;
     std::string app_key = "app-key-1";
 
-    /// Faults for the next requests: refuse before applying, or apply and lose the answer.
+    /// Faults for the next requests: refuse the connection (the request never leaves the
+    /// device), drop it after it was sent but before it was applied, or apply it and lose the
+    /// answer.
     int refuse = 0;
+    int drop_unapplied = 0;
     int lose_answer = 0;
     /// The next answer (status, body), given without handling the request.
     std::optional<std::pair<int, std::string>> next_answer;
@@ -39,9 +42,16 @@ public:
         payments[seq] = payment{"token-" + seq, user, market, std::to_string(1001 + payments.size()), false};
     }
 
+    result<http_response> send_when_connected(const http_request& request, const before_request_hook& hook) override {
+        if (refuse > 0) return ++requests, --refuse, make_error(errc::network_error, "connection refused (fake)");
+        if (auto ready = hook(); !ready) return std::move(ready).error();
+        return send(request);
+    }
+
     result<http_response> send(const http_request& request) override {
         ++requests;
         if (refuse > 0) return --refuse, make_error(errc::network_error, "connection refused (fake)");
+        if (drop_unapplied > 0) return --drop_unapplied, make_error(errc::network_error, "connection reset (fake)");
         http_response out;
         if (next_answer) { // answered without being handled
             out.status = next_answer->first;
@@ -165,27 +175,44 @@ TEST_CASE("sync: a local consume with a payment is pushed to the server once", "
     CHECK(f.book->find(ledger_test::google_key("gp-token-1"))->payment_seq == "P1");
 }
 
-TEST_CASE("sync: a consume whose answer was lost is synced by the retry, not called a conflict", "[sync]") {
-    fixture f;
-    f.server.add("P1");
-    f.consume_paid("P1", "gp-token-1");
-    f.server.lose_answer = 1;
-    auto client = f.client();
-    auto first = client.sync();
-    REQUIRE_FALSE(first);
-    CHECK(first.error_code() == errc::network_error);
-    CHECK(f.server.payments["P1"].consumed); // it did reach the server
-    CHECK(f.state_of("P1") == server_state::pending);
-    CHECK(f.book->find_payment("P1")->attempted);
+TEST_CASE("sync: after a failed push, a 5018 is a conflict, never taken as ours", "[sync]") {
+    // Refused: the request never left the device and leaves no attempted mark (before, the mark
+    // was written anyway and a later 5018, another device's consume, was taken as ours: "pushed
+    // 1, conflicts []"). Dropped: sent, not applied, then consumed by another device. Answer
+    // lost: applied by the server; the 5018 is ours, but nothing can tell it from the others.
+    struct failure {
+        const char* name;
+        int fake_server::*fault;
+        bool sent;
+        bool applied;
+    };
+    const failure failures[] = {{"refused", &fake_server::refuse, false, false},
+                                {"dropped before applied", &fake_server::drop_unapplied, true, false},
+                                {"answer lost", &fake_server::lose_answer, true, true}};
+    for (const failure& k : failures) {
+        INFO(k.name);
+        fixture f;
+        f.server.add("P1");
+        f.consume_paid("P1", "gp-token-1");
+        f.server.*k.fault = 1;
+        auto client = f.client();
+        auto first = client.sync();
+        REQUIRE_FALSE(first);
+        CHECK(first.error_code() == errc::network_error);
+        CHECK(f.book->find_payment("P1")->attempted == k.sent);
+        CHECK(f.server.payments["P1"].consumed == k.applied);
+        CHECK(f.state_of("P1") == server_state::pending);
+        if (!k.applied) f.server.payments["P1"].consumed = true; // another device
 
-    f.reopen(); // the app died and came back
-    auto client2 = f.client();
-    auto second = client2.sync();
-    REQUIRE(second);
-    CHECK(second->pushed == 1);
-    CHECK(second->conflicts.empty());
-    CHECK(f.state_of("P1") == server_state::synced);
-    CHECK(f.book->find_payment("P1")->result_code == 5018);
+        f.reopen(); // the app died and came back
+        auto client2 = f.client();
+        auto second = client2.sync();
+        REQUIRE(second);
+        CHECK(second->pushed == 0);
+        REQUIRE(second->conflicts.size() == 1);
+        CHECK(f.state_of("P1") == server_state::conflict);
+        CHECK(f.book->find_payment("P1")->result_code == 5018);
+    }
 }
 
 TEST_CASE("sync: a payment consumed elsewhere first is a conflict", "[sync]") {
@@ -229,6 +256,7 @@ TEST_CASE("sync: a server that is down keeps intents queued and backs off, then 
     }
     CHECK(f.book->server_payments(server_state::pending).size() == 3);
     for (const auto& p : f.server.payments) CHECK_FALSE(p.second.consumed);
+    for (const auto& p : f.book->server_payments(server_state::pending)) CHECK_FALSE(p.attempted); // never sent
 
     f.server.refuse = 0;
     auto drained = client.sync();
@@ -302,7 +330,7 @@ TEST_CASE("sync: a claim of a payment consumed elsewhere meanwhile is refused an
     CHECK(again.error_code() == errc::already_consumed);
 }
 
-TEST_CASE("sync: a claim whose answer was lost is completed by the next claim, once", "[sync]") {
+TEST_CASE("sync: a claim whose answer was lost is never granted by a later claim", "[sync]") {
     fixture f;
     f.server.add("P1");
     auto client = f.client();
@@ -316,12 +344,46 @@ TEST_CASE("sync: a claim whose answer was lost is completed by the next claim, o
 
     f.reopen();
     auto client2 = f.client();
-    auto claimed = client2.claim("P1", consume_options::credit("gems", 100));
-    REQUIRE(claimed);
-    CHECK(f.book->balance("gems") == 100);
-    CHECK(f.state_of("P1") == server_state::synced);
-    REQUIRE_FALSE(client2.claim("P1", consume_options::credit("gems", 100)));
-    CHECK(f.book->balance("gems") == 100);
+    auto again = client2.claim("P1", consume_options::credit("gems", 100));
+    REQUIRE_FALSE(again);
+    CHECK(again.error_code() == errc::already_consumed);
+    CHECK_THAT(again.message(), Catch::Contains("answer was lost"));
+    CHECK(f.book->balance("gems") == 0);
+    CHECK(f.state_of("P1") == server_state::conflict);
+    CHECK(f.book->find_payment("P1")->attempted);
+}
+
+TEST_CASE("sync: claims on two devices grant a payment once, whatever failed before", "[sync]") {
+    // Device A tries to claim P while offline (before: the attempted mark was written and the
+    // later 5018 taken as ours), or its request is dropped before the server applied it; device
+    // B claims P; A claims again and is refused.
+    for (const bool reached_server : {false, true}) {
+        INFO((reached_server ? "dropped after it was sent" : "never left the device"));
+        fixture a;
+        a.server.add("P1");
+        auto client_a = a.client();
+        REQUIRE(client_a.sync());
+        (reached_server ? a.server.drop_unapplied : a.server.refuse) = 1;
+        auto offline = client_a.claim("P1", consume_options::credit("gems", 100));
+        REQUIRE_FALSE(offline);
+        CHECK(offline.error_code() == errc::network_error);
+        CHECK(a.book->find_payment("P1")->attempted == reached_server);
+
+        scratch_dir other;
+        auto b_opened = ledger::open(other.file("b.ledger"));
+        REQUIRE(b_opened);
+        sync_client client_b(*b_opened, a.server, a.options); // the same server, another device
+        REQUIRE(client_b.sync());
+        REQUIRE(client_b.claim("P1", consume_options::credit("gems", 100)));
+
+        auto late = client_a.claim("P1", consume_options::credit("gems", 100));
+        REQUIRE_FALSE(late);
+        CHECK(late.error_code() == errc::already_consumed);
+        CHECK(a.book->balance("gems") == 0);
+        CHECK(a.book->undelivered().empty());
+        CHECK(a.state_of("P1") == server_state::conflict);
+        CHECK(b_opened->balance("gems") == 100);
+    }
 }
 
 TEST_CASE("sync: bad answers are typed errors and change nothing but the attempted mark", "[sync]") {
@@ -390,6 +452,77 @@ TEST_CASE("sync: bad answers are typed errors and change nothing but the attempt
     REQUIRE_FALSE(got);
     CHECK(got.error_code() == errc::malformed_response);
     CHECK(f.book->server_payments(server_state::available).empty());
+}
+
+TEST_CASE("sync: an oversized field in the server's answer is malformed_response and changes nothing", "[sync]") {
+    // A consumable list with a ~400 KB paymentSeq and accessToken (under the 1 MiB response cap):
+    // before, it was recorded, and claiming it wrote a record larger than the replay accepts, so
+    // the ledger no longer opened.
+    const std::string huge(400 * 1024, '7');
+    const auto list = [](const std::string& seq, const std::string& token) {
+        return std::make_pair(200, R"({"header":{"isSuccessful":true,"resultCode":0},"result":[{"paymentSeq":")" + seq +
+                                       R"(","productSeq":1001,"currency":"KRW","price":1200,"accessToken":")" + token +
+                                       R"("}]})");
+    };
+    fixture f;
+    const auto records = f.book->record_count();
+    f.server.next_answer = list(huge, huge);
+    auto client = f.client();
+    auto got = client.sync();
+    REQUIRE_FALSE(got);
+    CHECK(got.error_code() == errc::malformed_response);
+    CHECK_THAT(got.message(), Catch::Contains("4096"));
+    CHECK(f.book->record_count() == records);
+    CHECK(f.book->server_payments(server_state::available).empty());
+    f.reopen();
+
+    // The longest fields accepted are claimed and the ledger reopens.
+    const std::string longest(4096, '8');
+    f.server.payments[longest] = fake_server::payment{longest, "user-1", "GG", "1001", false};
+    auto again = f.client();
+    f.server.next_answer = list(longest, longest);
+    REQUIRE(again.sync());
+    REQUIRE(again.claim(longest));
+    f.reopen();
+    CHECK(f.state_of(longest) == server_state::synced);
+}
+
+TEST_CASE("sync: one purchase, one grant, whichever path comes first", "[sync]") {
+    SECTION("consumed here with its payment, then claimed") {
+        fixture f;
+        f.server.add("P1");
+        f.consume_paid("P1", "gp-token-1");
+        auto client = f.client();
+        auto claimed = client.claim("P1");
+        REQUIRE_FALSE(claimed);
+        CHECK(claimed.error_code() == errc::already_consumed);
+        CHECK_FALSE(f.server.payments["P1"].consumed); // refused before asking the server
+        CHECK(f.book->undelivered().size() == 1);
+    }
+    SECTION("claimed, then consumed here with its payment") {
+        fixture f;
+        f.server.add("P1");
+        auto client = f.client();
+        REQUIRE(client.sync());
+        REQUIRE(client.claim("P1"));
+        consume_options o;
+        o.payment_seq = "P1";
+        o.access_token = "token-P1";
+        auto consumed = f.book->consume(google_purchase("gp-token-1"), o);
+        REQUIRE_FALSE(consumed);
+        CHECK(consumed.error_code() == errc::already_consumed);
+        CHECK(f.book->undelivered().size() == 1);
+    }
+    SECTION("listed by the server, then consumed here with its payment, then claimed") {
+        fixture f;
+        f.server.add("P1");
+        auto client = f.client();
+        REQUIRE(client.sync());
+        f.consume_paid("P1", "gp-token-1");
+        CHECK(f.state_of("P1") == server_state::pending);
+        CHECK(client.claim("P1").error_code() == errc::already_consumed);
+        CHECK(f.book->undelivered().size() == 1);
+    }
 }
 
 TEST_CASE("sync: the app key and the consumable list's parameters reach the server", "[sync]") {

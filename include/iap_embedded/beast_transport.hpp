@@ -88,6 +88,12 @@ public:
     /// header).
     result<http_response> send(const http_request& request) override;
 
+    /// `send`, calling `hook` after the TCP connect and the TLS handshake succeeded (or on a
+    /// kept-alive connection), just before the request is written; again before the one repeat
+    /// on a fresh connection. A failure to resolve, connect or complete the handshake returns
+    /// without calling it: the request never left the device.
+    result<http_response> send_when_connected(const http_request& request, const before_request_hook& hook) override;
+
     /// How many TCP connections this transport has opened so far (for tests and the
     /// connection-reuse benchmark).
     std::uint64_t connections_opened() const noexcept;

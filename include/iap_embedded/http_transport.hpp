@@ -14,6 +14,11 @@
 //   is NOT a transport failure: it is returned as a response and the caller decides.
 // - A request whose outcome is unknown (the connection dropped after it was sent) is reported
 //   as `network_error`; the caller treats it as possibly delivered.
+// - `send_when_connected` calls its hook once the request may reach the server (connection and
+//   TLS handshake done, nothing of the request written yet), and never when it fails before
+//   that: the sync client writes its durable "attempted" mark there, so a request that never
+//   left the device (no network, connection refused, certificate refused) leaves no mark. The
+//   default implementation cannot tell: it calls the hook first, then `send`.
 #ifndef IAP_EMBEDDED_HTTP_TRANSPORT_HPP
 #define IAP_EMBEDDED_HTTP_TRANSPORT_HPP
 
@@ -21,6 +26,7 @@
 #include "iap_embedded/error.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -58,11 +64,23 @@ struct http_response {
     }
 };
 
+/// Called by `http_transport::send_when_connected` just before the request may reach the server;
+/// an error stops the send (nothing is written) and is returned as the send's error.
+using before_request_hook = std::function<result<void>()>;
+
 /// Sends requests to one server. See the contract at the top of this header.
 class http_transport {
 public:
     virtual ~http_transport() = default;
     virtual result<http_response> send(const http_request& request) = 0;
+
+    /// `send`, calling `hook` once the request may reach the server and never before a failure
+    /// that keeps it on the device. A transport that can connect ahead of writing overrides this;
+    /// the default calls `hook` first, so the caller's mark errs on the side of "maybe sent".
+    virtual result<http_response> send_when_connected(const http_request& request, const before_request_hook& hook) {
+        if (auto ready = hook(); !ready) return std::move(ready).error();
+        return send(request);
+    }
 };
 
 /// A parsed server URL: `https://host[:port][/base/path]` (or `http://` when plain HTTP is

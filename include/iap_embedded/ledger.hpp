@@ -18,10 +18,22 @@
 //     ledger.consume(gems_purchase, iap_embedded::consume_options::credit("gems", 100));
 //     ledger.spend("gems", 30);                       // insufficient_balance below zero
 //
-// Keys. A purchase is identified by its store and the store's unique id for it: Google Play's
-// purchaseToken; ONE store's purchaseId (its purchaseToken when purchaseId is absent); the App
-// Store's transaction_id. The same key can be consumed once, ever: a second consume fails with
-// `already_consumed`, whether it comes a second later, after a restart or from a replayed receipt.
+// Keys. A purchase is identified by its store and the store's unique id for it, as
+// `purchase_key::of` (the one definition) says: Google Play's purchaseToken; ONE store's
+// purchaseId (its purchaseToken when purchaseId is absent); the App Store's transaction_id. The
+// same purchase can be consumed once, ever: a second consume fails with `already_consumed`,
+// whether it comes a second later, after a restart or from a replayed receipt, and whichever path
+// it came by:
+// - ONE store: a purchase consumed with both ids is also known by its purchaseToken
+//   (`ledger_entry::other_id`), so the same purchase seen later without purchaseId is refused,
+//   and one consumed by its purchaseToken alone is found again when it comes back with a
+//   purchaseId as well.
+// - IAP server payments: a purchase consumed with a `payment_seq` is also known by that payment,
+//   so `sync_client::claim` of the payment (keyed "STORE:iap-payment-SEQ") is `already_consumed`,
+//   and so is a later consume of any purchase with a claimed payment_seq. A purchase bought
+//   through the IAP SDK must therefore be consumed WITH its payment_seq: without it nothing links
+//   the store's id to the payment the server lists (its consumable list carries no store id), and
+//   a claim of that payment on this or another device would grant it again.
 //
 // Storage. One file per ledger: a versioned header, then an append-only journal of framed records
 // (length, type, checksums). `consume`, `mark_delivered`, `spend` and `record_update` return only
@@ -115,6 +127,9 @@ struct purchase_key {
     /// The key of `p`: Google Play purchase_token; ONE store purchase_id, else purchase_token;
     /// App Store transaction_id. `malformed_input` when the purchase has none.
     IAP_EMBEDDED_DECL static result<purchase_key> of(const purchase& p);
+    /// The purchase's other id that also finds its entry: a ONE store purchase_token when `of`
+    /// keyed it by purchase_id; empty otherwise.
+    IAP_EMBEDDED_DECL static std::string other_id_of(const purchase& p);
     /// Parses "STORE:ID", STORE being "google_play", "one_store" or "app_store" (dashes allowed).
     IAP_EMBEDDED_DECL static result<purchase_key> parse(std::string_view text);
     /// "STORE:ID", as `parse` reads it.
@@ -160,6 +175,9 @@ struct consume_options {
 /// A consumed purchase as the ledger knows it.
 struct ledger_entry {
     purchase_key key;
+    /// Another id of the same purchase and store that also finds this entry (`find`, consume's
+    /// check): see `purchase_key::other_id_of`. Empty for most purchases.
+    std::string other_id;
     std::string product_id;
     std::string order_id;
     product_kind kind = product_kind::consumable; ///< never `automatic` here
@@ -178,7 +196,9 @@ struct ledger_entry {
 enum class server_state {
     pending,   ///< consumed here; the server has not confirmed its consume yet
     synced,    ///< the server confirmed the consume
-    conflict,  ///< the server says it was consumed elsewhere before this device ever asked
+    /// the server answered "already consumed" (5018): consumed elsewhere, or perhaps by an
+    /// earlier request of this device whose answer was lost (the server cannot say which)
+    conflict,
     available, ///< the server lists it as not consumed and this device has not consumed it
 };
 
@@ -204,7 +224,9 @@ struct server_payment {
     std::string product_seq;
     std::string price;
     std::string currency;
-    /// A server consume was sent at least once, so it may have reached the server.
+    /// A server consume may have reached the server at least once (the mark is written after
+    /// the connection is up and before the request is; never for a request that failed to
+    /// connect).
     bool attempted = false;
     /// synced, conflict: the server's result code (0, or 5018 "already consumed").
     std::int64_t result_code = 0;
@@ -351,7 +373,7 @@ public:
     /// writes nothing) when the ledger already knows the payment. `malformed_input` without a
     /// payment_seq or access_token.
     IAP_EMBEDDED_DECL result<bool> record_server_available(const server_payment& payment);
-    /// Records, durably, that a server consume of `payment_seq` is about to be sent (written once).
+    /// Records, durably, that a server consume of `payment_seq` may reach the server (written once).
     IAP_EMBEDDED_DECL result<void> record_server_attempt(std::string_view payment_seq);
     /// Records the server's verdict on `payment_seq`: `synced` or `conflict`, with its result code.
     IAP_EMBEDDED_DECL result<void> record_server_result(std::string_view payment_seq, server_state outcome,

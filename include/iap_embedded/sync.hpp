@@ -15,27 +15,32 @@
 //         if (auto claimed = sync.claim(p.payment_seq)) grant(claimed->product_id);
 //
 // What `sync()` does, in order:
-// 1. Pushes every pending intent (a purchase consumed here with a `payment_seq`): a durable
-//    "attempted" mark is written before the first request, then `POST /v1/service/consume`.
-//    Success marks it synced. `5018 already consumed` marks it synced when an earlier request of
-//    ours may have reached the server (the mark was there before this sync), and a conflict
-//    (consumed elsewhere: a receipt replayed on another device) when this was our first request.
+// 1. Pushes every pending intent (a purchase consumed here with a `payment_seq`):
+//    `POST /v1/service/consume`, with a durable "attempted" mark written once the request may
+//    reach the server (after the connection and TLS handshake, before the first byte of the
+//    request; see `http_transport::send_when_connected`), never for a request that could not
+//    leave the device. Success marks it synced. `5018 already consumed` marks it a conflict,
+//    always: the server does not say who consumed it, and an earlier request of ours whose
+//    answer was lost looks exactly like another device's consume (a receipt replayed there).
 //    Another result code (5000 consume failed, 9999 unknown) refuses that one payment: it stays
 //    pending, is listed in `sync_summary::refused`, and the other payments go on. A failure of
 //    the connection or of the server itself (network, TLS, an HTTP error status, an answer that
-//    is not the API's) stops the sync. A request that may have reached the server is safe to
-//    repeat because a repeat answers 5018 and the mark says it was ours.
+//    is not the API's) stops the sync.
 // 2. Fetches `POST /v1/service/consumable` and records each payment the ledger does not know as
-//    `available` (reinstall, second device, a crash before the local consume).
+//    `available` (reinstall, second device, a crash before the local consume). Every field is
+//    at most 4096 bytes; a longer one makes the whole answer `malformed_response` (nothing
+//    recorded).
 // Nothing in the ledger changes on a failed request except the attempted mark. A failed sync
 // returns the error and sets `retry_delay()`: exponential back-off with jitter, for the app's
 // scheduler (`sync()` itself never sleeps and never refuses).
 //
 // `claim(payment_seq)` turns an available payment into a local consume, server first: the server
-// consume must succeed (or answer 5018 after an earlier attempt of ours) before the ledger records
-// the consume, so a payment consumed elsewhere is reported (`already_consumed`, and recorded as a
-// conflict) and never granted. A crash between the server's answer and the ledger's record is
-// repaired by the next claim, which gets 5018 and finds its own attempted mark.
+// consume must succeed before the ledger records the consume. A 5018 is `already_consumed` and
+// recorded as a conflict, never granted, whatever this device sent before. So across devices a
+// payment is granted at most once; the price is that a claim whose answer was lost (the
+// connection dropped after the server committed it, or a crash before the ledger's record) is
+// never granted by this library: it stays a conflict (the error message says an earlier claim's
+// answer may have been lost), for the app to send to support (the IAP console shows the consume).
 //
 // One `sync_client` per ledger and thread; the ledger itself may be used from other threads.
 #ifndef IAP_EMBEDDED_SYNC_HPP
@@ -154,7 +159,9 @@ public:
 
 private:
     struct answer;
-    IAP_EMBEDDED_DECL result<answer> post(const char* target, const std::string& body);
+    IAP_EMBEDDED_DECL result<answer> post(const char* target, const std::string& body,
+                                          const before_request_hook* hook = nullptr);
+    IAP_EMBEDDED_DECL result<answer> consume_on_server(std::string_view payment_seq, std::string_view access_token);
     IAP_EMBEDDED_DECL result<void> push(const server_payment& p, sync_summary& summary);
     IAP_EMBEDDED_DECL result<sync_summary> run();
 

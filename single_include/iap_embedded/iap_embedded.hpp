@@ -1491,10 +1491,22 @@ private:
 //     ledger.consume(gems_purchase, iap_embedded::consume_options::credit("gems", 100));
 //     ledger.spend("gems", 30);                       // insufficient_balance below zero
 //
-// Keys. A purchase is identified by its store and the store's unique id for it: Google Play's
-// purchaseToken; ONE store's purchaseId (its purchaseToken when purchaseId is absent); the App
-// Store's transaction_id. The same key can be consumed once, ever: a second consume fails with
-// `already_consumed`, whether it comes a second later, after a restart or from a replayed receipt.
+// Keys. A purchase is identified by its store and the store's unique id for it, as
+// `purchase_key::of` (the one definition) says: Google Play's purchaseToken; ONE store's
+// purchaseId (its purchaseToken when purchaseId is absent); the App Store's transaction_id. The
+// same purchase can be consumed once, ever: a second consume fails with `already_consumed`,
+// whether it comes a second later, after a restart or from a replayed receipt, and whichever path
+// it came by:
+// - ONE store: a purchase consumed with both ids is also known by its purchaseToken
+//   (`ledger_entry::other_id`), so the same purchase seen later without purchaseId is refused,
+//   and one consumed by its purchaseToken alone is found again when it comes back with a
+//   purchaseId as well.
+// - IAP server payments: a purchase consumed with a `payment_seq` is also known by that payment,
+//   so `sync_client::claim` of the payment (keyed "STORE:iap-payment-SEQ") is `already_consumed`,
+//   and so is a later consume of any purchase with a claimed payment_seq. A purchase bought
+//   through the IAP SDK must therefore be consumed WITH its payment_seq: without it nothing links
+//   the store's id to the payment the server lists (its consumable list carries no store id), and
+//   a claim of that payment on this or another device would grant it again.
 //
 // Storage. One file per ledger: a versioned header, then an append-only journal of framed records
 // (length, type, checksums). `consume`, `mark_delivered`, `spend` and `record_update` return only
@@ -1585,6 +1597,9 @@ struct purchase_key {
     /// The key of `p`: Google Play purchase_token; ONE store purchase_id, else purchase_token;
     /// App Store transaction_id. `malformed_input` when the purchase has none.
     IAP_EMBEDDED_DECL static result<purchase_key> of(const purchase& p);
+    /// The purchase's other id that also finds its entry: a ONE store purchase_token when `of`
+    /// keyed it by purchase_id; empty otherwise.
+    IAP_EMBEDDED_DECL static std::string other_id_of(const purchase& p);
     /// Parses "STORE:ID", STORE being "google_play", "one_store" or "app_store" (dashes allowed).
     IAP_EMBEDDED_DECL static result<purchase_key> parse(std::string_view text);
     /// "STORE:ID", as `parse` reads it.
@@ -1630,6 +1645,9 @@ struct consume_options {
 /// A consumed purchase as the ledger knows it.
 struct ledger_entry {
     purchase_key key;
+    /// Another id of the same purchase and store that also finds this entry (`find`, consume's
+    /// check): see `purchase_key::other_id_of`. Empty for most purchases.
+    std::string other_id;
     std::string product_id;
     std::string order_id;
     product_kind kind = product_kind::consumable; ///< never `automatic` here
@@ -1648,7 +1666,9 @@ struct ledger_entry {
 enum class server_state {
     pending,   ///< consumed here; the server has not confirmed its consume yet
     synced,    ///< the server confirmed the consume
-    conflict,  ///< the server says it was consumed elsewhere before this device ever asked
+    /// the server answered "already consumed" (5018): consumed elsewhere, or perhaps by an
+    /// earlier request of this device whose answer was lost (the server cannot say which)
+    conflict,
     available, ///< the server lists it as not consumed and this device has not consumed it
 };
 
@@ -1674,7 +1694,9 @@ struct server_payment {
     std::string product_seq;
     std::string price;
     std::string currency;
-    /// A server consume was sent at least once, so it may have reached the server.
+    /// A server consume may have reached the server at least once (the mark is written after
+    /// the connection is up and before the request is; never for a request that failed to
+    /// connect).
     bool attempted = false;
     /// synced, conflict: the server's result code (0, or 5018 "already consumed").
     std::int64_t result_code = 0;
@@ -1821,7 +1843,7 @@ public:
     /// writes nothing) when the ledger already knows the payment. `malformed_input` without a
     /// payment_seq or access_token.
     IAP_EMBEDDED_DECL result<bool> record_server_available(const server_payment& payment);
-    /// Records, durably, that a server consume of `payment_seq` is about to be sent (written once).
+    /// Records, durably, that a server consume of `payment_seq` may reach the server (written once).
     IAP_EMBEDDED_DECL result<void> record_server_attempt(std::string_view payment_seq);
     /// Records the server's verdict on `payment_seq`: `synced` or `conflict`, with its result code.
     IAP_EMBEDDED_DECL result<void> record_server_result(std::string_view payment_seq, server_state outcome,
@@ -1866,11 +1888,17 @@ private:
 //   is NOT a transport failure: it is returned as a response and the caller decides.
 // - A request whose outcome is unknown (the connection dropped after it was sent) is reported
 //   as `network_error`; the caller treats it as possibly delivered.
+// - `send_when_connected` calls its hook once the request may reach the server (connection and
+//   TLS handshake done, nothing of the request written yet), and never when it fails before
+//   that: the sync client writes its durable "attempted" mark there, so a request that never
+//   left the device (no network, connection refused, certificate refused) leaves no mark. The
+//   default implementation cannot tell: it calls the hook first, then `send`.
 #ifndef IAP_EMBEDDED_HTTP_TRANSPORT_HPP
 #define IAP_EMBEDDED_HTTP_TRANSPORT_HPP
 
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -1908,11 +1936,23 @@ struct http_response {
     }
 };
 
+/// Called by `http_transport::send_when_connected` just before the request may reach the server;
+/// an error stops the send (nothing is written) and is returned as the send's error.
+using before_request_hook = std::function<result<void>()>;
+
 /// Sends requests to one server. See the contract at the top of this header.
 class http_transport {
 public:
     virtual ~http_transport() = default;
     virtual result<http_response> send(const http_request& request) = 0;
+
+    /// `send`, calling `hook` once the request may reach the server and never before a failure
+    /// that keeps it on the device. A transport that can connect ahead of writing overrides this;
+    /// the default calls `hook` first, so the caller's mark errs on the side of "maybe sent".
+    virtual result<http_response> send_when_connected(const http_request& request, const before_request_hook& hook) {
+        if (auto ready = hook(); !ready) return std::move(ready).error();
+        return send(request);
+    }
 };
 
 /// A parsed server URL: `https://host[:port][/base/path]` (or `http://` when plain HTTP is
@@ -1953,27 +1993,32 @@ IAP_EMBEDDED_DECL result<server_url> parse_server_url(std::string_view url);
 //         if (auto claimed = sync.claim(p.payment_seq)) grant(claimed->product_id);
 //
 // What `sync()` does, in order:
-// 1. Pushes every pending intent (a purchase consumed here with a `payment_seq`): a durable
-//    "attempted" mark is written before the first request, then `POST /v1/service/consume`.
-//    Success marks it synced. `5018 already consumed` marks it synced when an earlier request of
-//    ours may have reached the server (the mark was there before this sync), and a conflict
-//    (consumed elsewhere: a receipt replayed on another device) when this was our first request.
+// 1. Pushes every pending intent (a purchase consumed here with a `payment_seq`):
+//    `POST /v1/service/consume`, with a durable "attempted" mark written once the request may
+//    reach the server (after the connection and TLS handshake, before the first byte of the
+//    request; see `http_transport::send_when_connected`), never for a request that could not
+//    leave the device. Success marks it synced. `5018 already consumed` marks it a conflict,
+//    always: the server does not say who consumed it, and an earlier request of ours whose
+//    answer was lost looks exactly like another device's consume (a receipt replayed there).
 //    Another result code (5000 consume failed, 9999 unknown) refuses that one payment: it stays
 //    pending, is listed in `sync_summary::refused`, and the other payments go on. A failure of
 //    the connection or of the server itself (network, TLS, an HTTP error status, an answer that
-//    is not the API's) stops the sync. A request that may have reached the server is safe to
-//    repeat because a repeat answers 5018 and the mark says it was ours.
+//    is not the API's) stops the sync.
 // 2. Fetches `POST /v1/service/consumable` and records each payment the ledger does not know as
-//    `available` (reinstall, second device, a crash before the local consume).
+//    `available` (reinstall, second device, a crash before the local consume). Every field is
+//    at most 4096 bytes; a longer one makes the whole answer `malformed_response` (nothing
+//    recorded).
 // Nothing in the ledger changes on a failed request except the attempted mark. A failed sync
 // returns the error and sets `retry_delay()`: exponential back-off with jitter, for the app's
 // scheduler (`sync()` itself never sleeps and never refuses).
 //
 // `claim(payment_seq)` turns an available payment into a local consume, server first: the server
-// consume must succeed (or answer 5018 after an earlier attempt of ours) before the ledger records
-// the consume, so a payment consumed elsewhere is reported (`already_consumed`, and recorded as a
-// conflict) and never granted. A crash between the server's answer and the ledger's record is
-// repaired by the next claim, which gets 5018 and finds its own attempted mark.
+// consume must succeed before the ledger records the consume. A 5018 is `already_consumed` and
+// recorded as a conflict, never granted, whatever this device sent before. So across devices a
+// payment is granted at most once; the price is that a claim whose answer was lost (the
+// connection dropped after the server committed it, or a crash before the ledger's record) is
+// never granted by this library: it stays a conflict (the error message says an earlier claim's
+// answer may have been lost), for the app to send to support (the IAP console shows the consume).
 //
 // One `sync_client` per ledger and thread; the ledger itself may be used from other threads.
 #ifndef IAP_EMBEDDED_SYNC_HPP
@@ -2087,7 +2132,9 @@ public:
 
 private:
     struct answer;
-    IAP_EMBEDDED_DECL result<answer> post(const char* target, const std::string& body);
+    IAP_EMBEDDED_DECL result<answer> post(const char* target, const std::string& body,
+                                          const before_request_hook* hook = nullptr);
+    IAP_EMBEDDED_DECL result<answer> consume_on_server(std::string_view payment_seq, std::string_view access_token);
     IAP_EMBEDDED_DECL result<void> push(const server_payment& p, sync_summary& summary);
     IAP_EMBEDDED_DECL result<sync_summary> run();
 
@@ -7253,7 +7300,10 @@ constexpr std::size_t header_size = 68;
 constexpr std::size_t frame_size = 12;
 constexpr std::size_t crc_size = 4;
 constexpr std::size_t mac_size = 32;
-/// Largest payload accepted; real records are a few hundred bytes.
+/// Largest record payload, in bytes: the one limit that both writing and replaying a ledger
+/// enforce (`frame_record` refuses to write a larger one, the replay calls one corrupt). Real
+/// records are a few hundred bytes; server fields are capped far below it
+/// (`max_server_field_bytes` in iap_server_response.hpp).
 constexpr std::uint32_t max_payload = 1u << 20;
 
 /// Record types. Values are part of the format: never renumber.
@@ -7511,24 +7561,30 @@ public:
             if (v == 0) return npos;
             if (static_cast<std::uint32_t>(v >> 32) == tag) {
                 const auto position = static_cast<std::uint32_t>(v) - 1;
-                const auto& k = entries[position].key;
-                if (k.store == s && k.id == id) return position;
+                const auto& e = entries[position];
+                if (e.key.store == s && (e.key.id == id || (!e.other_id.empty() && e.other_id == id))) return position;
             }
         }
     }
 
-    /// Adds entries[position]; false (nothing added) when its key is there already.
+    /// Adds entries[position] under its key and its other id; false (nothing added) when either
+    /// finds an entry already.
     template <class Entries>
     bool insert(const Entries& entries, std::uint32_t position) {
-        const auto& k = entries[position].key;
-        if (find(entries, k.store, k.id) != npos) return false;
-        if (2 * (used_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
-        place(static_cast<std::uint64_t>(tag_of(k.store, k.id)) << 32 | (std::uint64_t{position} + 1));
-        ++used_;
+        const auto& e = entries[position];
+        if (find(entries, e.key.store, e.key.id) != npos) return false;
+        if (!e.other_id.empty() && find(entries, e.key.store, e.other_id) != npos) return false;
+        add(e.key.store, e.key.id, position);
+        if (!e.other_id.empty()) add(e.key.store, e.other_id, position);
         return true;
     }
 
 private:
+    void add(store_kind s, std::string_view id, std::uint32_t position) {
+        if (2 * (used_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
+        place(static_cast<std::uint64_t>(tag_of(s, id)) << 32 | (std::uint64_t{position} + 1));
+        ++used_;
+    }
     void place(std::uint64_t v) noexcept {
         const std::size_t mask = slots_.size() - 1;
         std::size_t i = static_cast<std::uint32_t>(v >> 32) & mask;
@@ -7570,9 +7626,10 @@ inline std::string encode_record(const ledger_record& r) {
         w.str(e.product_id).str(e.order_id).u8(static_cast<std::uint8_t>(e.kind)).i64(e.quantity).i64(e.purchase_time_ms);
         expires(e.expires_time_ms);
         w.i64(r.time_ms).str(e.credit_balance).i64(e.credit_amount).u8(r.delivered ? 1 : 0).i64(r.store_time_ms);
-        // Optional tail, present only for purchases with an IAP server payment.
-        if (!e.payment_seq.empty())
+        // Optional tail: the IAP server payment (both strings empty for none), then the other id.
+        if (!e.payment_seq.empty() || !e.other_id.empty())
             w.str(e.payment_seq).str(r.payment.access_token).u8(r.payment.state == server_state::synced ? 1 : 0);
+        if (!e.other_id.empty()) w.str(e.other_id);
         break;
     }
     case ledger_format::record_type::server_available: {
@@ -7657,7 +7714,15 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
             const std::uint8_t confirmed = in.u8();
             if (confirmed > 1) bad = "bad server confirmation flag";
             r.payment.state = confirmed == 1 ? server_state::synced : server_state::pending;
-            if (in.ok() && (e.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
+            const bool paid = !e.payment_seq.empty() || !r.payment.access_token.empty() || confirmed != 0;
+            if (in.ok() && paid && (e.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
+            if (in.left() != 0) {
+                e.other_id = in.str();
+                if (in.ok() && (e.other_id.empty() || e.other_id == e.key.id || e.key.store != store_kind::one_store))
+                    bad = "bad other purchase id";
+            } else if (in.ok() && !paid) {
+                bad = "empty server payment";
+            }
         }
         break;
     }
@@ -7954,9 +8019,14 @@ inline result<std::string> make_ledger_header(ledger_state& s) {
 }
 
 /// Frames `payload` as the next record of the chain; `next_chain` receives its MAC.
+/// `malformed_input` for a payload the replay would refuse as too large.
 inline result<std::string> frame_record(ledger_state& s, ledger_format::record_type type, const std::string& payload,
                                         ledger_format::mac_value& next_chain) {
     namespace f = ledger_format;
+    if (payload.size() > f::max_payload)
+        return make_error(errc::malformed_input, "a ledger record of " + std::to_string(payload.size()) +
+                                                     " bytes is larger than the ledger's limit of " +
+                                                     std::to_string(f::max_payload) + " bytes (a field is too long)");
     unsigned char h[f::frame_size] = {};
     f::put_u32(h, static_cast<std::uint32_t>(payload.size()));
     h[4] = static_cast<unsigned char>(type);
@@ -8100,6 +8170,24 @@ inline result<void> append_record(ledger_state& s, const ledger_record& r) {
     s.chain = next;
     ++s.records;
     return {};
+}
+
+/// Writes `r` (append_record) and applies it to the state. Callers check `r` against the state
+/// first; should the state still refuse it, the record is undone (the file cut back to where it
+/// was), so the file never keeps a record that its replay would call corrupt.
+inline result<void> commit_record(ledger_state& s, ledger_record&& r) {
+    const std::uint64_t end = s.end;
+    const ledger_format::mac_value chain = s.chain;
+    if (auto appended = append_record(s, r); !appended) return appended;
+    const std::string refused = s.apply(std::move(r));
+    if (refused.empty()) return {};
+    result<void> undone = s.files->truncate(s.file, end);
+    if (undone && s.options.level == durability::full) undone = s.files->sync(s.file);
+    if (!undone) s.broken = undone.message();
+    s.end = end;
+    s.chain = chain;
+    --s.records;
+    return make_error(errc::internal_error, "the ledger refused its own record (" + refused + "); nothing was recorded");
 }
 
 /// The snapshot of `s`: a new header and the records that rebuild its state.
@@ -8313,6 +8401,12 @@ IAP_EMBEDDED_DECL result<purchase_key> purchase_key::of(const purchase& p) {
     return k;
 }
 
+IAP_EMBEDDED_DECL std::string purchase_key::other_id_of(const purchase& p) {
+    if (p.store == store_kind::one_store && !p.purchase_id.empty() && p.purchase_token != p.purchase_id)
+        return std::string(p.purchase_token);
+    return {};
+}
+
 IAP_EMBEDDED_DECL result<purchase_key> purchase_key::parse(std::string_view text) {
     const auto colon = text.find(':');
     if (colon == std::string_view::npos || colon + 1 == text.size())
@@ -8400,6 +8494,7 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
     r.type = detail::ledger_format::record_type::consume;
     ledger_entry& e = r.entry;
     e.key = std::move(*key);
+    e.other_id = purchase_key::other_id_of(p);
     e.product_id = p.product_id;
     e.order_id = p.order_id;
     e.quantity = p.quantity;
@@ -8423,10 +8518,13 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
 
     std::lock_guard<std::mutex> lock(state_->mutex);
     detail::ledger_state& s = *state_;
-    if (const ledger_entry* before = s.find(e.key))
+    const ledger_entry* before = s.find(e.key);
+    if (before == nullptr && !e.other_id.empty()) before = s.find(purchase_key{e.key.store, e.other_id});
+    if (before != nullptr)
         return make_error(errc::already_consumed, "purchase " + e.key.to_string() + " was already consumed at " +
                                                       detail::format_time_ms(before->consumed_time_ms) + " (" +
-                                                      std::to_string(before->consumed_time_ms) + " ms)");
+                                                      std::to_string(before->consumed_time_ms) + " ms) as " +
+                                                      before->key.to_string());
     if (!e.payment_seq.empty()) {
         const auto known = s.payments.find(e.payment_seq);
         if (known != s.payments.end() && known->second.key)
@@ -8436,6 +8534,11 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
             return make_error(errc::already_consumed, "server payment " + e.payment_seq +
                                                           " was consumed elsewhere (the IAP server answered " +
                                                           std::to_string(known->second.result_code) + ")");
+        // Only a payment the server listed as available can still be consumed here.
+        if (known != s.payments.end() && known->second.state != server_state::available)
+            return make_error(errc::already_consumed, "server payment " + e.payment_seq + " is already " +
+                                                          std::string(to_string(known->second.state)) +
+                                                          " on the IAP server");
     }
     r.time_ms = detail::wall_clock_ms();
     e.consumed_time_ms = r.time_ms;
@@ -8445,11 +8548,12 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
         if (it != s.balances.end() && it->second > std::numeric_limits<std::int64_t>::max() - e.credit_amount)
             return make_error(errc::malformed_input, "the credit would overflow balance " + e.credit_balance);
     }
-    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
     const purchase_key consumed = r.entry.key;
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
     detail::maybe_compact(s);
-    return *s.find(consumed);
+    const ledger_entry* done = s.find(consumed);
+    if (done == nullptr) return make_error(errc::internal_error, "purchase " + consumed.to_string() + " vanished after its consume");
+    return *done;
 }
 
 IAP_EMBEDDED_DECL result<void> ledger::mark_delivered(const purchase_key& key) {
@@ -8462,8 +8566,7 @@ IAP_EMBEDDED_DECL result<void> ledger::mark_delivered(const purchase_key& key) {
     r.type = detail::ledger_format::record_type::deliver;
     r.entry.key = key;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return appended;
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return committed;
     detail::maybe_compact(s);
     return {};
 }
@@ -8483,9 +8586,8 @@ IAP_EMBEDDED_DECL result<std::int64_t> ledger::spend(std::string_view balance, s
     r.balance = std::string(balance);
     r.amount = amount;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
     const std::string name = r.balance;
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
     const std::int64_t now = s.balances[name];
     detail::maybe_compact(s);
     return now;
@@ -8506,10 +8608,11 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::record_update(const purchase& lat
     r.store_time_ms = store_time_ms;
     if (r.state == e->state && r.expires_time_ms == e->expires_time_ms && store_time_ms <= s.trusted_time_ms) return *e;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
     detail::maybe_compact(s);
-    return *s.find(*key);
+    const ledger_entry* updated = s.find(*key);
+    if (updated == nullptr) return make_error(errc::internal_error, "purchase " + key->to_string() + " vanished after its update");
+    return *updated;
 }
 
 IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) {
@@ -8520,8 +8623,7 @@ IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) 
     r.type = detail::ledger_format::record_type::clock;
     r.store_time_ms = time_ms;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return appended;
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return committed;
     detail::maybe_compact(s);
     return {};
 }
@@ -8558,8 +8660,7 @@ IAP_EMBEDDED_DECL result<bool> ledger::record_server_available(const server_paym
     r.payment.attempted = false;
     r.payment.result_code = 0;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
     detail::maybe_compact(s);
     return true;
 }
@@ -8570,8 +8671,7 @@ inline result<void> record_server_event(ledger_state& s, ledger_record&& r) {
     if (s.payments.find(r.payment.payment_seq) == s.payments.end())
         return make_error(errc::malformed_input, "server payment " + r.payment.payment_seq + " is not in the ledger");
     r.time_ms = wall_clock_ms();
-    if (auto appended = append_record(s, r); !appended) return appended;
-    (void)s.apply(std::move(r));
+    if (auto committed = commit_record(s, std::move(r)); !committed) return committed;
     maybe_compact(s);
     return {};
 }
@@ -8834,6 +8934,12 @@ struct server_envelope {
 /// Largest answer body read, in bytes: a consumable list of a few thousand payments.
 constexpr std::size_t max_server_response_bytes = 1u << 20;
 
+/// Longest text field of an answer, in bytes. Real ones (paymentSeq, accessToken, productSeq, price,
+/// currency, productId) are under a hundred; the cap keeps whatever reaches the ledger far below
+/// its record limit (ledger_format::max_payload), so a hostile server cannot make the ledger write
+/// a record that its replay refuses.
+constexpr std::size_t max_server_field_bytes = 4096;
+
 inline error_info malformed_response(std::string what) {
     return make_error(errc::malformed_response, "the IAP server's response " + std::move(what));
 }
@@ -8859,8 +8965,22 @@ inline result<server_envelope> parse_server_envelope(std::string_view body) {
     return out;
 }
 
+/// `text`, the value of `key`, unless it is longer than `max_server_field_bytes` (then a failure).
+inline std::string capped_text(json_fields& f, const char* key, std::string text) {
+    if (text.size() <= max_server_field_bytes) return text;
+    f.fail_with(std::string("the field \"") + key + "\" is " + std::to_string(text.size()) + " bytes, more than " +
+                std::to_string(max_server_field_bytes));
+    return {};
+}
+
+/// A string member (empty when absent), at most `max_server_field_bytes` long.
+inline std::string server_text(json_fields& f, const char* key, bool required = false) {
+    return capped_text(f, key, f.string(key, required));
+}
+
 /// A member that the server may send as a string or a number ("paymentSeq": "2014..." or
-/// 2014...), as text; integral numbers are written without a fraction. Empty when absent.
+/// 2014...), as text; integral numbers are written without a fraction. Empty when absent. At most
+/// `max_server_field_bytes` long.
 inline std::string scalar_text(json_fields& f, const char* key, bool required) {
     const picojson::value* v = f.find(key);
     if (v == nullptr || v->is<picojson::null>()) {
@@ -8869,13 +8989,13 @@ inline std::string scalar_text(json_fields& f, const char* key, bool required) {
     }
     if (v->is<std::string>()) {
         if (required && v->get<std::string>().empty()) f.fail_with(std::string("the field \"") + key + "\" is empty");
-        return v->get<std::string>();
+        return capped_text(f, key, v->get<std::string>());
     }
     if (v->is<double>()) {
         const double d = v->get<double>();
         constexpr double exact_limit = 9007199254740992.0; // 2^53
         if (std::floor(d) == d && std::fabs(d) <= exact_limit) return std::to_string(static_cast<std::int64_t>(d));
-        return v->serialize();
+        return capped_text(f, key, v->serialize());
     }
     f.fail_with(std::string("the field \"") + key + "\" must be a string or a number");
     return {};
@@ -8887,10 +9007,10 @@ inline result<server_payment> parse_server_payment(const picojson::value& item, 
     json_fields f(item.get<picojson::object>());
     server_payment p;
     p.payment_seq = scalar_text(f, "paymentSeq", true);
-    p.access_token = f.string("accessToken", true);
+    p.access_token = server_text(f, "accessToken", true);
     p.product_seq = scalar_text(f, "productSeq", false);
     p.price = scalar_text(f, "price", false);
-    p.currency = f.string("currency");
+    p.currency = server_text(f, "currency");
     if (!f.failure && p.access_token.empty()) f.fail_with("the field \"accessToken\" is empty");
     if (f.failure) return malformed_response("lists a payment that is malformed: " + f.failure->message());
     p.market = std::string(market);
@@ -8925,7 +9045,7 @@ inline result<consume_answer> parse_consume_answer(const picojson::value& result
     if (!result.is<picojson::object>()) return malformed_response("to a consume is not an object");
     json_fields f(result.get<picojson::object>());
     out.price = scalar_text(f, "price", false);
-    out.currency = f.string("currency");
+    out.currency = server_text(f, "currency");
     out.product_seq = scalar_text(f, "productSeq", false);
     if (f.failure) return malformed_response("to a consume is malformed: " + f.failure->message());
     return out;
@@ -8976,12 +9096,13 @@ inline error_info server_failure(const server_envelope& e, const char* target) {
 IAP_EMBEDDED_DECL sync_client::sync_client(ledger& ledger, http_transport& transport, sync_options options)
     : ledger_(&ledger), transport_(&transport), options_(std::move(options)), jitter_(std::random_device{}()) {}
 
-IAP_EMBEDDED_DECL result<sync_client::answer> sync_client::post(const char* target, const std::string& body) {
+IAP_EMBEDDED_DECL result<sync_client::answer> sync_client::post(const char* target, const std::string& body,
+                                                               const before_request_hook* hook) {
     http_request request;
     request.target = target;
     request.headers = {{"Content-Type", "application/json"}, {"X-NHN-TCIAP-AppKey", options_.app_key}};
     request.body = body;
-    auto response = transport_->send(request);
+    auto response = hook != nullptr ? transport_->send_when_connected(request, *hook) : transport_->send(request);
     if (!response) return std::move(response).error();
     if (response->status < 200 || response->status > 299)
         return make_error(errc::server_error, std::string("the IAP server answered HTTP ") +
@@ -8991,15 +9112,17 @@ IAP_EMBEDDED_DECL result<sync_client::answer> sync_client::post(const char* targ
     return answer{std::move(*envelope)};
 }
 
+IAP_EMBEDDED_DECL result<sync_client::answer> sync_client::consume_on_server(std::string_view payment_seq,
+                                                                            std::string_view access_token) {
+    // The attempted mark goes to disk once the request may reach the server and before it can:
+    // a request that never left the device leaves none.
+    const before_request_hook mark = [this, payment_seq]() { return ledger_->record_server_attempt(payment_seq); };
+    return post("/v1/service/consume",
+                detail::json_request({{"paymentSeq", payment_seq}, {"accessToken", access_token}}), &mark);
+}
+
 IAP_EMBEDDED_DECL result<void> sync_client::push(const server_payment& p, sync_summary& summary) {
-    // The mark goes to disk before the request can reach the server, so a 5018 to a later
-    // request is known to be possibly our own.
-    const bool ours_before = p.attempted;
-    if (!ours_before) {
-        if (auto marked = ledger_->record_server_attempt(p.payment_seq); !marked) return marked;
-    }
-    auto got = post("/v1/service/consume",
-                    detail::json_request({{"paymentSeq", p.payment_seq}, {"accessToken", p.access_token}}));
+    auto got = consume_on_server(p.payment_seq, p.access_token);
     if (!got) return std::move(got).error();
     const detail::server_envelope& e = got->envelope;
     if (e.successful) {
@@ -9009,14 +9132,12 @@ IAP_EMBEDDED_DECL result<void> sync_client::push(const server_payment& p, sync_s
         return {};
     }
     if (e.result_code == detail::server_code_already_consumed) {
-        const server_state outcome = ours_before ? server_state::synced : server_state::conflict;
-        if (auto done = ledger_->record_server_result(p.payment_seq, outcome, e.result_code); !done) return done;
-        if (outcome == server_state::synced) {
-            ++summary.pushed;
-        } else {
-            auto now = ledger_->find_payment(p.payment_seq);
-            summary.conflicts.push_back(now ? *now : p);
-        }
+        // Consumed before this request: elsewhere, or by an earlier request of ours whose answer
+        // was lost. The server cannot say which, so it is never taken as ours.
+        if (auto done = ledger_->record_server_result(p.payment_seq, server_state::conflict, e.result_code); !done)
+            return done;
+        auto now = ledger_->find_payment(p.payment_seq);
+        summary.conflicts.push_back(now ? *now : p);
         return {};
     }
     // This payment is refused; the server itself works, so the others go on.
@@ -9076,24 +9197,21 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
                                                                       : " was already consumed here" +
                                                                             (known->key ? " as " + known->key->to_string() : std::string())));
     }
-    const bool ours_before = known->attempted;
-    if (!ours_before) {
-        if (auto marked = ledger_->record_server_attempt(payment_seq); !marked) return std::move(marked).error();
-    }
-    auto got = post("/v1/service/consume",
-                    detail::json_request({{"paymentSeq", payment_seq}, {"accessToken", known->access_token}}));
+    auto got = consume_on_server(payment_seq, known->access_token);
     if (!got) return std::move(got).error();
     const detail::server_envelope& e = got->envelope;
-    if (!e.successful && e.result_code == detail::server_code_already_consumed && !ours_before) {
+    if (!e.successful && e.result_code == detail::server_code_already_consumed) {
+        // As in push(): a 5018 is never taken as ours, even after an earlier attempt of ours.
         if (auto done = ledger_->record_server_result(payment_seq, server_state::conflict, e.result_code); !done)
             return std::move(done).error();
-        return make_error(errc::already_consumed, "server payment " + std::string(payment_seq) +
-                                                      " was consumed elsewhere (the IAP server answered 5018)");
+        return make_error(errc::already_consumed,
+                          "server payment " + std::string(payment_seq) + " was consumed before this claim (the IAP server answered 5018): " +
+                              (known->attempted ? "elsewhere, or by an earlier claim from this device whose answer was lost; "
+                                                : "elsewhere; ") +
+                              "not granted, recorded as a conflict");
     }
-    if (!e.successful && e.result_code != detail::server_code_already_consumed) return detail::server_failure(e, "a consume");
-    if (e.successful) {
-        if (auto parsed = detail::parse_consume_answer(e.result); !parsed) return std::move(parsed).error();
-    }
+    if (!e.successful) return detail::server_failure(e, "a consume");
+    if (auto parsed = detail::parse_consume_answer(e.result); !parsed) return std::move(parsed).error();
 
     auto m = parse_market(known->market);
     purchase p;
@@ -9130,7 +9248,7 @@ IAP_EMBEDDED_DECL result<std::vector<server_subscription>> sync_client::active_s
         server_subscription s;
         s.payment_seq = detail::scalar_text(f, "paymentSeq", true);
         s.product_seq = detail::scalar_text(f, "productSeq", false);
-        s.product_id = f.string("productId");
+        s.product_id = detail::server_text(f, "productId");
         s.purchase_time_ms = f.milliseconds("purchaseTime");
         s.expiry_time_ms = f.milliseconds("expiryTime");
         if (f.failure) return detail::malformed_response("lists a malformed subscription: " + f.failure->message());

@@ -32,6 +32,12 @@ struct server_envelope {
 /// Largest answer body read, in bytes: a consumable list of a few thousand payments.
 constexpr std::size_t max_server_response_bytes = 1u << 20;
 
+/// Longest text field of an answer, in bytes. Real ones (paymentSeq, accessToken, productSeq, price,
+/// currency, productId) are under a hundred; the cap keeps whatever reaches the ledger far below
+/// its record limit (ledger_format::max_payload), so a hostile server cannot make the ledger write
+/// a record that its replay refuses.
+constexpr std::size_t max_server_field_bytes = 4096;
+
 inline error_info malformed_response(std::string what) {
     return make_error(errc::malformed_response, "the IAP server's response " + std::move(what));
 }
@@ -57,8 +63,22 @@ inline result<server_envelope> parse_server_envelope(std::string_view body) {
     return out;
 }
 
+/// `text`, the value of `key`, unless it is longer than `max_server_field_bytes` (then a failure).
+inline std::string capped_text(json_fields& f, const char* key, std::string text) {
+    if (text.size() <= max_server_field_bytes) return text;
+    f.fail_with(std::string("the field \"") + key + "\" is " + std::to_string(text.size()) + " bytes, more than " +
+                std::to_string(max_server_field_bytes));
+    return {};
+}
+
+/// A string member (empty when absent), at most `max_server_field_bytes` long.
+inline std::string server_text(json_fields& f, const char* key, bool required = false) {
+    return capped_text(f, key, f.string(key, required));
+}
+
 /// A member that the server may send as a string or a number ("paymentSeq": "2014..." or
-/// 2014...), as text; integral numbers are written without a fraction. Empty when absent.
+/// 2014...), as text; integral numbers are written without a fraction. Empty when absent. At most
+/// `max_server_field_bytes` long.
 inline std::string scalar_text(json_fields& f, const char* key, bool required) {
     const picojson::value* v = f.find(key);
     if (v == nullptr || v->is<picojson::null>()) {
@@ -67,13 +87,13 @@ inline std::string scalar_text(json_fields& f, const char* key, bool required) {
     }
     if (v->is<std::string>()) {
         if (required && v->get<std::string>().empty()) f.fail_with(std::string("the field \"") + key + "\" is empty");
-        return v->get<std::string>();
+        return capped_text(f, key, v->get<std::string>());
     }
     if (v->is<double>()) {
         const double d = v->get<double>();
         constexpr double exact_limit = 9007199254740992.0; // 2^53
         if (std::floor(d) == d && std::fabs(d) <= exact_limit) return std::to_string(static_cast<std::int64_t>(d));
-        return v->serialize();
+        return capped_text(f, key, v->serialize());
     }
     f.fail_with(std::string("the field \"") + key + "\" must be a string or a number");
     return {};
@@ -85,10 +105,10 @@ inline result<server_payment> parse_server_payment(const picojson::value& item, 
     json_fields f(item.get<picojson::object>());
     server_payment p;
     p.payment_seq = scalar_text(f, "paymentSeq", true);
-    p.access_token = f.string("accessToken", true);
+    p.access_token = server_text(f, "accessToken", true);
     p.product_seq = scalar_text(f, "productSeq", false);
     p.price = scalar_text(f, "price", false);
-    p.currency = f.string("currency");
+    p.currency = server_text(f, "currency");
     if (!f.failure && p.access_token.empty()) f.fail_with("the field \"accessToken\" is empty");
     if (f.failure) return malformed_response("lists a payment that is malformed: " + f.failure->message());
     p.market = std::string(market);
@@ -123,7 +143,7 @@ inline result<consume_answer> parse_consume_answer(const picojson::value& result
     if (!result.is<picojson::object>()) return malformed_response("to a consume is not an object");
     json_fields f(result.get<picojson::object>());
     out.price = scalar_text(f, "price", false);
-    out.currency = f.string("currency");
+    out.currency = server_text(f, "currency");
     out.product_seq = scalar_text(f, "productSeq", false);
     if (f.failure) return malformed_response("to a consume is malformed: " + f.failure->message());
     return out;

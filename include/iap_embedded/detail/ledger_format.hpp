@@ -49,7 +49,10 @@ constexpr std::size_t header_size = 68;
 constexpr std::size_t frame_size = 12;
 constexpr std::size_t crc_size = 4;
 constexpr std::size_t mac_size = 32;
-/// Largest payload accepted; real records are a few hundred bytes.
+/// Largest record payload, in bytes: the one limit that both writing and replaying a ledger
+/// enforce (`frame_record` refuses to write a larger one, the replay calls one corrupt). Real
+/// records are a few hundred bytes; server fields are capped far below it
+/// (`max_server_field_bytes` in iap_server_response.hpp).
 constexpr std::uint32_t max_payload = 1u << 20;
 
 /// Record types. Values are part of the format: never renumber.

@@ -71,24 +71,30 @@ public:
             if (v == 0) return npos;
             if (static_cast<std::uint32_t>(v >> 32) == tag) {
                 const auto position = static_cast<std::uint32_t>(v) - 1;
-                const auto& k = entries[position].key;
-                if (k.store == s && k.id == id) return position;
+                const auto& e = entries[position];
+                if (e.key.store == s && (e.key.id == id || (!e.other_id.empty() && e.other_id == id))) return position;
             }
         }
     }
 
-    /// Adds entries[position]; false (nothing added) when its key is there already.
+    /// Adds entries[position] under its key and its other id; false (nothing added) when either
+    /// finds an entry already.
     template <class Entries>
     bool insert(const Entries& entries, std::uint32_t position) {
-        const auto& k = entries[position].key;
-        if (find(entries, k.store, k.id) != npos) return false;
-        if (2 * (used_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
-        place(static_cast<std::uint64_t>(tag_of(k.store, k.id)) << 32 | (std::uint64_t{position} + 1));
-        ++used_;
+        const auto& e = entries[position];
+        if (find(entries, e.key.store, e.key.id) != npos) return false;
+        if (!e.other_id.empty() && find(entries, e.key.store, e.other_id) != npos) return false;
+        add(e.key.store, e.key.id, position);
+        if (!e.other_id.empty()) add(e.key.store, e.other_id, position);
         return true;
     }
 
 private:
+    void add(store_kind s, std::string_view id, std::uint32_t position) {
+        if (2 * (used_ + 1) > slots_.size()) rehash(slots_.empty() ? 16 : 2 * slots_.size());
+        place(static_cast<std::uint64_t>(tag_of(s, id)) << 32 | (std::uint64_t{position} + 1));
+        ++used_;
+    }
     void place(std::uint64_t v) noexcept {
         const std::size_t mask = slots_.size() - 1;
         std::size_t i = static_cast<std::uint32_t>(v >> 32) & mask;
@@ -130,9 +136,10 @@ inline std::string encode_record(const ledger_record& r) {
         w.str(e.product_id).str(e.order_id).u8(static_cast<std::uint8_t>(e.kind)).i64(e.quantity).i64(e.purchase_time_ms);
         expires(e.expires_time_ms);
         w.i64(r.time_ms).str(e.credit_balance).i64(e.credit_amount).u8(r.delivered ? 1 : 0).i64(r.store_time_ms);
-        // Optional tail, present only for purchases with an IAP server payment.
-        if (!e.payment_seq.empty())
+        // Optional tail: the IAP server payment (both strings empty for none), then the other id.
+        if (!e.payment_seq.empty() || !e.other_id.empty())
             w.str(e.payment_seq).str(r.payment.access_token).u8(r.payment.state == server_state::synced ? 1 : 0);
+        if (!e.other_id.empty()) w.str(e.other_id);
         break;
     }
     case ledger_format::record_type::server_available: {
@@ -217,7 +224,15 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
             const std::uint8_t confirmed = in.u8();
             if (confirmed > 1) bad = "bad server confirmation flag";
             r.payment.state = confirmed == 1 ? server_state::synced : server_state::pending;
-            if (in.ok() && (e.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
+            const bool paid = !e.payment_seq.empty() || !r.payment.access_token.empty() || confirmed != 0;
+            if (in.ok() && paid && (e.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
+            if (in.left() != 0) {
+                e.other_id = in.str();
+                if (in.ok() && (e.other_id.empty() || e.other_id == e.key.id || e.key.store != store_kind::one_store))
+                    bad = "bad other purchase id";
+            } else if (in.ok() && !paid) {
+                bad = "empty server payment";
+            }
         }
         break;
     }
@@ -514,9 +529,14 @@ inline result<std::string> make_ledger_header(ledger_state& s) {
 }
 
 /// Frames `payload` as the next record of the chain; `next_chain` receives its MAC.
+/// `malformed_input` for a payload the replay would refuse as too large.
 inline result<std::string> frame_record(ledger_state& s, ledger_format::record_type type, const std::string& payload,
                                         ledger_format::mac_value& next_chain) {
     namespace f = ledger_format;
+    if (payload.size() > f::max_payload)
+        return make_error(errc::malformed_input, "a ledger record of " + std::to_string(payload.size()) +
+                                                     " bytes is larger than the ledger's limit of " +
+                                                     std::to_string(f::max_payload) + " bytes (a field is too long)");
     unsigned char h[f::frame_size] = {};
     f::put_u32(h, static_cast<std::uint32_t>(payload.size()));
     h[4] = static_cast<unsigned char>(type);

@@ -304,18 +304,22 @@ struct beast_transport::state {
         return out;
     }
 
-    result<http_response> send(const http_request& in) {
+    result<http_response> send(const http_request& in, const before_request_hook* hook) {
         auto request = build(in);
         if (!request) return std::move(request).error();
+        // Whatever fails before the hook ran kept the request on this device.
+        const auto may_send = [hook]() { return hook != nullptr ? (*hook)() : result<void>(); };
         const bool reused = connected();
         if (!reused) {
             if (auto c = connect(); !c) return std::move(c).error();
         }
+        if (auto ready = may_send(); !ready) return std::move(ready).error();
         auto outcome = exchange(*request);
         if (!outcome.response && outcome.repeatable && reused) {
             // The server closed the kept-alive connection while it was idle (the usual case) or
             // dropped it under this request; see the class comment for why one repeat is safe.
             if (auto c = connect(); !c) return std::move(c).error();
+            if (auto ready = may_send(); !ready) return std::move(ready).error();
             outcome = exchange(*request);
         }
         return std::move(outcome.response);
@@ -404,7 +408,13 @@ IAP_EMBEDDED_DECL result<std::unique_ptr<beast_transport>> beast_transport::crea
 }
 
 IAP_EMBEDDED_DECL result<http_response> beast_transport::send(const http_request& request) {
-    return detail::contain_exceptions([&] { return state_->send(request); },
+    return detail::contain_exceptions([&] { return state_->send(request, nullptr); },
+                                      [&] { detail::forget_connection(*state_); });
+}
+
+IAP_EMBEDDED_DECL result<http_response> beast_transport::send_when_connected(const http_request& request,
+                                                                            const before_request_hook& hook) {
+    return detail::contain_exceptions([&] { return state_->send(request, &hook); },
                                       [&] { detail::forget_connection(*state_); });
 }
 

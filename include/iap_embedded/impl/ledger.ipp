@@ -45,6 +45,24 @@ inline result<void> append_record(ledger_state& s, const ledger_record& r) {
     return {};
 }
 
+/// Writes `r` (append_record) and applies it to the state. Callers check `r` against the state
+/// first; should the state still refuse it, the record is undone (the file cut back to where it
+/// was), so the file never keeps a record that its replay would call corrupt.
+inline result<void> commit_record(ledger_state& s, ledger_record&& r) {
+    const std::uint64_t end = s.end;
+    const ledger_format::mac_value chain = s.chain;
+    if (auto appended = append_record(s, r); !appended) return appended;
+    const std::string refused = s.apply(std::move(r));
+    if (refused.empty()) return {};
+    result<void> undone = s.files->truncate(s.file, end);
+    if (undone && s.options.level == durability::full) undone = s.files->sync(s.file);
+    if (!undone) s.broken = undone.message();
+    s.end = end;
+    s.chain = chain;
+    --s.records;
+    return make_error(errc::internal_error, "the ledger refused its own record (" + refused + "); nothing was recorded");
+}
+
 /// The snapshot of `s`: a new header and the records that rebuild its state.
 inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
     using ledger_format::record_type;
@@ -256,6 +274,12 @@ IAP_EMBEDDED_DECL result<purchase_key> purchase_key::of(const purchase& p) {
     return k;
 }
 
+IAP_EMBEDDED_DECL std::string purchase_key::other_id_of(const purchase& p) {
+    if (p.store == store_kind::one_store && !p.purchase_id.empty() && p.purchase_token != p.purchase_id)
+        return std::string(p.purchase_token);
+    return {};
+}
+
 IAP_EMBEDDED_DECL result<purchase_key> purchase_key::parse(std::string_view text) {
     const auto colon = text.find(':');
     if (colon == std::string_view::npos || colon + 1 == text.size())
@@ -343,6 +367,7 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
     r.type = detail::ledger_format::record_type::consume;
     ledger_entry& e = r.entry;
     e.key = std::move(*key);
+    e.other_id = purchase_key::other_id_of(p);
     e.product_id = p.product_id;
     e.order_id = p.order_id;
     e.quantity = p.quantity;
@@ -366,10 +391,13 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
 
     std::lock_guard<std::mutex> lock(state_->mutex);
     detail::ledger_state& s = *state_;
-    if (const ledger_entry* before = s.find(e.key))
+    const ledger_entry* before = s.find(e.key);
+    if (before == nullptr && !e.other_id.empty()) before = s.find(purchase_key{e.key.store, e.other_id});
+    if (before != nullptr)
         return make_error(errc::already_consumed, "purchase " + e.key.to_string() + " was already consumed at " +
                                                       detail::format_time_ms(before->consumed_time_ms) + " (" +
-                                                      std::to_string(before->consumed_time_ms) + " ms)");
+                                                      std::to_string(before->consumed_time_ms) + " ms) as " +
+                                                      before->key.to_string());
     if (!e.payment_seq.empty()) {
         const auto known = s.payments.find(e.payment_seq);
         if (known != s.payments.end() && known->second.key)
@@ -379,6 +407,11 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
             return make_error(errc::already_consumed, "server payment " + e.payment_seq +
                                                           " was consumed elsewhere (the IAP server answered " +
                                                           std::to_string(known->second.result_code) + ")");
+        // Only a payment the server listed as available can still be consumed here.
+        if (known != s.payments.end() && known->second.state != server_state::available)
+            return make_error(errc::already_consumed, "server payment " + e.payment_seq + " is already " +
+                                                          std::string(to_string(known->second.state)) +
+                                                          " on the IAP server");
     }
     r.time_ms = detail::wall_clock_ms();
     e.consumed_time_ms = r.time_ms;
@@ -388,11 +421,12 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
         if (it != s.balances.end() && it->second > std::numeric_limits<std::int64_t>::max() - e.credit_amount)
             return make_error(errc::malformed_input, "the credit would overflow balance " + e.credit_balance);
     }
-    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
     const purchase_key consumed = r.entry.key;
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
     detail::maybe_compact(s);
-    return *s.find(consumed);
+    const ledger_entry* done = s.find(consumed);
+    if (done == nullptr) return make_error(errc::internal_error, "purchase " + consumed.to_string() + " vanished after its consume");
+    return *done;
 }
 
 IAP_EMBEDDED_DECL result<void> ledger::mark_delivered(const purchase_key& key) {
@@ -405,8 +439,7 @@ IAP_EMBEDDED_DECL result<void> ledger::mark_delivered(const purchase_key& key) {
     r.type = detail::ledger_format::record_type::deliver;
     r.entry.key = key;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return appended;
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return committed;
     detail::maybe_compact(s);
     return {};
 }
@@ -426,9 +459,8 @@ IAP_EMBEDDED_DECL result<std::int64_t> ledger::spend(std::string_view balance, s
     r.balance = std::string(balance);
     r.amount = amount;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
     const std::string name = r.balance;
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
     const std::int64_t now = s.balances[name];
     detail::maybe_compact(s);
     return now;
@@ -449,10 +481,11 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::record_update(const purchase& lat
     r.store_time_ms = store_time_ms;
     if (r.state == e->state && r.expires_time_ms == e->expires_time_ms && store_time_ms <= s.trusted_time_ms) return *e;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
     detail::maybe_compact(s);
-    return *s.find(*key);
+    const ledger_entry* updated = s.find(*key);
+    if (updated == nullptr) return make_error(errc::internal_error, "purchase " + key->to_string() + " vanished after its update");
+    return *updated;
 }
 
 IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) {
@@ -463,8 +496,7 @@ IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) 
     r.type = detail::ledger_format::record_type::clock;
     r.store_time_ms = time_ms;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return appended;
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return committed;
     detail::maybe_compact(s);
     return {};
 }
@@ -501,8 +533,7 @@ IAP_EMBEDDED_DECL result<bool> ledger::record_server_available(const server_paym
     r.payment.attempted = false;
     r.payment.result_code = 0;
     r.time_ms = detail::wall_clock_ms();
-    if (auto appended = detail::append_record(s, r); !appended) return std::move(appended).error();
-    (void)s.apply(std::move(r));
+    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
     detail::maybe_compact(s);
     return true;
 }
@@ -513,8 +544,7 @@ inline result<void> record_server_event(ledger_state& s, ledger_record&& r) {
     if (s.payments.find(r.payment.payment_seq) == s.payments.end())
         return make_error(errc::malformed_input, "server payment " + r.payment.payment_seq + " is not in the ledger");
     r.time_ms = wall_clock_ms();
-    if (auto appended = append_record(s, r); !appended) return appended;
-    (void)s.apply(std::move(r));
+    if (auto committed = commit_record(s, std::move(r)); !committed) return committed;
     maybe_compact(s);
     return {};
 }

@@ -51,12 +51,13 @@ inline error_info server_failure(const server_envelope& e, const char* target) {
 IAP_EMBEDDED_DECL sync_client::sync_client(ledger& ledger, http_transport& transport, sync_options options)
     : ledger_(&ledger), transport_(&transport), options_(std::move(options)), jitter_(std::random_device{}()) {}
 
-IAP_EMBEDDED_DECL result<sync_client::answer> sync_client::post(const char* target, const std::string& body) {
+IAP_EMBEDDED_DECL result<sync_client::answer> sync_client::post(const char* target, const std::string& body,
+                                                               const before_request_hook* hook) {
     http_request request;
     request.target = target;
     request.headers = {{"Content-Type", "application/json"}, {"X-NHN-TCIAP-AppKey", options_.app_key}};
     request.body = body;
-    auto response = transport_->send(request);
+    auto response = hook != nullptr ? transport_->send_when_connected(request, *hook) : transport_->send(request);
     if (!response) return std::move(response).error();
     if (response->status < 200 || response->status > 299)
         return make_error(errc::server_error, std::string("the IAP server answered HTTP ") +
@@ -66,15 +67,17 @@ IAP_EMBEDDED_DECL result<sync_client::answer> sync_client::post(const char* targ
     return answer{std::move(*envelope)};
 }
 
+IAP_EMBEDDED_DECL result<sync_client::answer> sync_client::consume_on_server(std::string_view payment_seq,
+                                                                            std::string_view access_token) {
+    // The attempted mark goes to disk once the request may reach the server and before it can:
+    // a request that never left the device leaves none.
+    const before_request_hook mark = [this, payment_seq]() { return ledger_->record_server_attempt(payment_seq); };
+    return post("/v1/service/consume",
+                detail::json_request({{"paymentSeq", payment_seq}, {"accessToken", access_token}}), &mark);
+}
+
 IAP_EMBEDDED_DECL result<void> sync_client::push(const server_payment& p, sync_summary& summary) {
-    // The mark goes to disk before the request can reach the server, so a 5018 to a later
-    // request is known to be possibly our own.
-    const bool ours_before = p.attempted;
-    if (!ours_before) {
-        if (auto marked = ledger_->record_server_attempt(p.payment_seq); !marked) return marked;
-    }
-    auto got = post("/v1/service/consume",
-                    detail::json_request({{"paymentSeq", p.payment_seq}, {"accessToken", p.access_token}}));
+    auto got = consume_on_server(p.payment_seq, p.access_token);
     if (!got) return std::move(got).error();
     const detail::server_envelope& e = got->envelope;
     if (e.successful) {
@@ -84,14 +87,12 @@ IAP_EMBEDDED_DECL result<void> sync_client::push(const server_payment& p, sync_s
         return {};
     }
     if (e.result_code == detail::server_code_already_consumed) {
-        const server_state outcome = ours_before ? server_state::synced : server_state::conflict;
-        if (auto done = ledger_->record_server_result(p.payment_seq, outcome, e.result_code); !done) return done;
-        if (outcome == server_state::synced) {
-            ++summary.pushed;
-        } else {
-            auto now = ledger_->find_payment(p.payment_seq);
-            summary.conflicts.push_back(now ? *now : p);
-        }
+        // Consumed before this request: elsewhere, or by an earlier request of ours whose answer
+        // was lost. The server cannot say which, so it is never taken as ours.
+        if (auto done = ledger_->record_server_result(p.payment_seq, server_state::conflict, e.result_code); !done)
+            return done;
+        auto now = ledger_->find_payment(p.payment_seq);
+        summary.conflicts.push_back(now ? *now : p);
         return {};
     }
     // This payment is refused; the server itself works, so the others go on.
@@ -151,24 +152,21 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
                                                                       : " was already consumed here" +
                                                                             (known->key ? " as " + known->key->to_string() : std::string())));
     }
-    const bool ours_before = known->attempted;
-    if (!ours_before) {
-        if (auto marked = ledger_->record_server_attempt(payment_seq); !marked) return std::move(marked).error();
-    }
-    auto got = post("/v1/service/consume",
-                    detail::json_request({{"paymentSeq", payment_seq}, {"accessToken", known->access_token}}));
+    auto got = consume_on_server(payment_seq, known->access_token);
     if (!got) return std::move(got).error();
     const detail::server_envelope& e = got->envelope;
-    if (!e.successful && e.result_code == detail::server_code_already_consumed && !ours_before) {
+    if (!e.successful && e.result_code == detail::server_code_already_consumed) {
+        // As in push(): a 5018 is never taken as ours, even after an earlier attempt of ours.
         if (auto done = ledger_->record_server_result(payment_seq, server_state::conflict, e.result_code); !done)
             return std::move(done).error();
-        return make_error(errc::already_consumed, "server payment " + std::string(payment_seq) +
-                                                      " was consumed elsewhere (the IAP server answered 5018)");
+        return make_error(errc::already_consumed,
+                          "server payment " + std::string(payment_seq) + " was consumed before this claim (the IAP server answered 5018): " +
+                              (known->attempted ? "elsewhere, or by an earlier claim from this device whose answer was lost; "
+                                                : "elsewhere; ") +
+                              "not granted, recorded as a conflict");
     }
-    if (!e.successful && e.result_code != detail::server_code_already_consumed) return detail::server_failure(e, "a consume");
-    if (e.successful) {
-        if (auto parsed = detail::parse_consume_answer(e.result); !parsed) return std::move(parsed).error();
-    }
+    if (!e.successful) return detail::server_failure(e, "a consume");
+    if (auto parsed = detail::parse_consume_answer(e.result); !parsed) return std::move(parsed).error();
 
     auto m = parse_market(known->market);
     purchase p;
@@ -205,7 +203,7 @@ IAP_EMBEDDED_DECL result<std::vector<server_subscription>> sync_client::active_s
         server_subscription s;
         s.payment_seq = detail::scalar_text(f, "paymentSeq", true);
         s.product_seq = detail::scalar_text(f, "productSeq", false);
-        s.product_id = f.string("productId");
+        s.product_id = detail::server_text(f, "productId");
         s.purchase_time_ms = f.milliseconds("purchaseTime");
         s.expiry_time_ms = f.milliseconds("expiryTime");
         if (f.failure) return detail::malformed_response("lists a malformed subscription: " + f.failure->message());
