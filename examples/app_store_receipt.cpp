@@ -29,7 +29,10 @@ std::optional<std::string> read_file(const char* path) {
 
 /// Milliseconds since the epoch as "2024-02-23T17:27:16Z".
 std::string utc(std::int64_t ms) {
-    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    const std::int64_t whole = ms / 1000 - (ms % 1000 < 0 ? 1 : 0);
+    // A 32-bit time_t (32-bit ARM Linux, ...) ends in January 2038: print later times as numbers.
+    if (static_cast<std::time_t>(whole) != whole) return std::to_string(ms) + " ms since 1970";
+    const std::time_t seconds = static_cast<std::time_t>(whole);
     char text[32] = "?";
     if (const std::tm* t = std::gmtime(&seconds)) std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", t);
     return text;

@@ -4,9 +4,10 @@
 // exactly one JSON object on stdout, messages on stderr.
 //
 // IAP_EMBEDDED_TEST_EXE_WRAPPER (environment, optional): a command put before iapctl, as shell
-// words, for a cross build whose binaries this machine cannot exec directly. tools/check_arm64.sh
-// sets it to "qemu-aarch64 -L /": the tests themselves already run under qemu-user, but a program
-// they start is exec'd by the host kernel, which without binfmt_misc refuses an arm64 executable.
+// words, for a cross build whose binaries this machine cannot exec directly. tools/check_cross.sh
+// sets it to "qemu-aarch64 -L /" (or qemu-arm, qemu-s390x): the tests themselves already run under
+// qemu-user, but a program they start is exec'd by the host kernel, which without binfmt_misc
+// refuses a foreign executable.
 #ifndef IAP_EMBEDDED_TESTS_IAPCTL_RUNNER_HPP
 #define IAP_EMBEDDED_TESTS_IAPCTL_RUNNER_HPP
 

@@ -263,6 +263,23 @@ TEST_CASE("a forged Apple chain verifies only with its own root, and every field
     CHECK(v->transaction_details[0].price == 1200000);
 }
 
+TEST_CASE("forged JWS: purchase and expiry dates past 2038 and 2106 come through whole") {
+    const forger f;
+    const std::string payload =
+        R"({"transactionId":"2000000200","originalTransactionId":"2000000200","bundleId":"com.example.game",)"
+        R"("productId":"pro_yearly","purchaseDate":2208988800000,"originalPurchaseDate":2147483648000,)"
+        R"("expiresDate":4294967296001,"quantity":1,"type":"Auto-Renewable Subscription",)"
+        R"("inAppOwnershipType":"PURCHASED","signedDate":1767225601000,"environment":"Production"})";
+    const auto v = iap_embedded::verify_app_store_jws(f.sign(payload), forged_options());
+    INFO(v.message());
+    REQUIRE(v);
+    REQUIRE(v->purchases.size() == 1);
+    const auto& p = v->purchases[0];
+    CHECK(p.purchase_time_ms == 2208988800000);          // 2040-01-01
+    CHECK(p.original_purchase_time_ms == 2147483648000); // 2038-01-19T03:14:08Z, 2^31 s
+    CHECK(p.expires_time_ms == 4294967296001);           // 2106-02-07T06:28:16.001Z, 2^32 s
+}
+
 TEST_CASE("forged JWS: each rule broken once") {
     const forger f;
     const auto options = forged_options();

@@ -7055,6 +7055,7 @@ inline file_system& default_file_system() noexcept {
 
 #include <cerrno>
 #include <cstring>
+#include <limits>
 #include <string>
 
 #include <fcntl.h>
@@ -7087,6 +7088,7 @@ public:
     }
 
     result<std::size_t> read_at(native_file f, std::uint64_t offset, void* buffer, std::size_t n) override {
+        if (!fits_off_t(offset, n)) return too_far("pread");
         std::size_t done = 0;
         while (done < n) {
             const ssize_t got = ::pread(fd(f), static_cast<char*>(buffer) + done, n - done,
@@ -7100,6 +7102,7 @@ public:
     }
 
     result<void> write_at(native_file f, std::uint64_t offset, const void* data, std::size_t n) override {
+        if (!fits_off_t(offset, n)) return too_far("pwrite");
         std::size_t done = 0;
         while (done < n) {
             const ssize_t put = ::pwrite(fd(f), static_cast<const char*>(data) + done, n - done,
@@ -7125,6 +7128,7 @@ public:
     }
 
     result<void> truncate(native_file f, std::uint64_t size) override {
+        if (!fits_off_t(size, 0)) return too_far("ftruncate");
         int rc;
         do rc = ::ftruncate(fd(f), static_cast<off_t>(size));
         while (rc != 0 && errno == EINTR);
@@ -7180,6 +7184,18 @@ public:
 
 private:
     static int fd(native_file f) noexcept { return static_cast<int>(f); }
+
+    /// Whether `offset + n` is a file offset `off_t` holds. A 32-bit target compiled without
+    /// _FILE_OFFSET_BITS=64 (Debian 12 armhf, older Android) has a 32-bit `off_t`: a larger
+    /// offset would wrap to the start of the file instead of failing.
+    static bool fits_off_t(std::uint64_t offset, std::size_t n) noexcept {
+        constexpr auto max = static_cast<std::uint64_t>(std::numeric_limits<off_t>::max());
+        return n <= max && offset <= max - n;
+    }
+    static error_info too_far(const char* operation) {
+        errno = EFBIG;
+        return failure(operation, {});
+    }
 
     static error_info failure(const char* operation, const std::string& path) {
         const int err = errno;
