@@ -8,6 +8,8 @@
 #include "iap_embedded/iap_embedded.hpp"
 #include "iap_embedded/detail/verification_json.hpp"
 
+#include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <new>
@@ -388,16 +390,68 @@ struct iap_history {
     }
 };
 
+struct iap_http_response {
+    ie::http_response cpp;
+};
+
+namespace {
+
+// The app's HTTP callback as the sync client's transport.
+class callback_transport final : public ie::http_transport {
+public:
+    callback_transport(iap_http_send_fn send_function, void* user_data) noexcept
+        : send_(send_function), user_data_(user_data) {}
+
+    ie::result<ie::http_response> send(const ie::http_request& request) override {
+        std::vector<const char*> names, values;
+        for (const auto& h : request.headers) {
+            names.push_back(h.first.c_str());
+            values.push_back(h.second.c_str());
+        }
+        const iap_http_request c{request.method.c_str(), request.target.c_str(), names.data(), values.data(),
+                                 names.size(), request.body.c_str(), request.body.size()};
+        iap_http_response response;
+        const iap_status status = send_(user_data_, &c, &response);
+        if (status == IAP_OK) return std::move(response.cpp);
+        const ie::errc code = status == IAP_TLS_ERROR            ? ie::errc::tls_error
+                              : status == IAP_MALFORMED_RESPONSE ? ie::errc::malformed_response
+                                                                 : ie::errc::network_error;
+        return ie::make_error(code, std::string("the HTTP callback failed with ") + iap_status_name(status) +
+                                        " for " + request.target);
+    }
+
+private:
+    iap_http_send_fn send_;
+    void* user_data_;
+};
+
+} // namespace
+
+struct iap_sync_client {
+    callback_transport transport;
+    ie::sync_client cpp;
+
+    iap_sync_client(ie::ledger& ledger, iap_http_send_fn send, void* user_data, ie::sync_options options)
+        : transport(send, user_data), cpp(ledger, transport, std::move(options)) {}
+};
+
+struct iap_sync_summary {
+    ie::sync_summary cpp;
+    iap_sync_counts counts{};
+    std::vector<iap_sync_refusal> refused;
+
+    explicit iap_sync_summary(ie::sync_summary s) : cpp(std::move(s)) {
+        counts = iap_sync_counts{cpp.pushed, cpp.fetched, cpp.pending, cpp.available};
+        for (const auto& r : cpp.refused)
+            refused.push_back(iap_sync_refusal{r.payment_seq.c_str(), r.result_code, r.message.c_str()});
+    }
+};
+
 namespace {
 
 template <class T, class... Args>
 T* make(Args&&... args) {
     return new T(std::forward<Args>(args)...);
-}
-
-template <class T>
-void set_out(T** out, T* value) {
-    *out = value;
 }
 
 char* copy_string(const std::string& s) {
@@ -467,14 +521,30 @@ ie::history_filter filter_of(const iap_history_filter* filter) {
     return out;
 }
 
-iap_status consume(iap_ledger* ledger, const iap_verification* verification, std::size_t index,
+ie::consume_options consume_options_of(const iap_consume_options* options) {
+    ie::consume_options o;
+    if (options == nullptr) return o;
+    check_struct(options, sizeof(iap_consume_options), "options");
+    if (options->kind < IAP_PRODUCT_AUTOMATIC || options->kind > IAP_PRODUCT_SUBSCRIPTION)
+        fail(IAP_INVALID_ARGUMENT, "options->kind is not a product kind");
+    o.kind = static_cast<ie::product_kind>(options->kind);
+    o.credit_balance = text_or_empty(options->credit_balance);
+    o.credit_amount = options->credit_amount;
+    o.delivered = options->delivered != 0;
+    o.store_time_ms = options->store_time_ms;
+    if (options->has_expires_time_ms) o.expires_time_ms = options->expires_time_ms;
+    o.payment_seq = text_or_empty(options->payment_seq);
+    o.access_token = text_or_empty(options->access_token);
+    return o;
+}
+
+void consume(iap_ledger* ledger, const iap_verification* verification, std::size_t index,
                    const ie::consume_options& options, iap_entries** out) {
     if (out) *out = nullptr;
     require(ledger, "ledger");
     const auto& p = purchase_at(verification, index);
     auto entry = take(ledger->cpp.consume(p, options));
     if (out) *out = make<iap_entries>(std::vector<ie::ledger_entry>{std::move(entry)});
-    return IAP_OK;
 }
 
 } // namespace
@@ -738,21 +808,7 @@ IAP_API iap_status iap_ledger_repair(const char* path, const iap_ledger_options*
 
 IAP_API iap_status iap_ledger_consume(iap_ledger* ledger, const iap_verification* verification, size_t index,
                                       const iap_consume_options* options, iap_entries** out) {
-    return guard([&] {
-        ie::consume_options o;
-        if (options != nullptr) {
-            check_struct(options, sizeof(iap_consume_options), "options");
-            if (options->kind < IAP_PRODUCT_AUTOMATIC || options->kind > IAP_PRODUCT_SUBSCRIPTION)
-                fail(IAP_INVALID_ARGUMENT, "options->kind is not a product kind");
-            o.kind = static_cast<ie::product_kind>(options->kind);
-            o.credit_balance = text_or_empty(options->credit_balance);
-            o.credit_amount = options->credit_amount;
-            o.delivered = options->delivered != 0;
-            o.store_time_ms = options->store_time_ms;
-            if (options->has_expires_time_ms) o.expires_time_ms = options->expires_time_ms;
-        }
-        consume(ledger, verification, index, o, out);
-    });
+    return guard([&] { consume(ledger, verification, index, consume_options_of(options), out); });
 }
 
 IAP_API iap_status iap_ledger_consume_credit(iap_ledger* ledger, const iap_verification* verification, size_t index,
@@ -886,6 +942,119 @@ IAP_API iap_status iap_ledger_compact(iap_ledger* ledger) {
         check(ledger->cpp.compact());
     });
 }
+
+IAP_API iap_status iap_http_response_set_status(iap_http_response* response, int status) {
+    return guard([&] {
+        require(response, "response");
+        response->cpp.status = status;
+    });
+}
+
+IAP_API iap_status iap_http_response_add_header(iap_http_response* response, const char* name, const char* value) {
+    return guard([&] {
+        require(response, "response");
+        require(name, "name");
+        require(value, "value");
+        response->cpp.headers.emplace_back(name, value);
+    });
+}
+
+IAP_API iap_status iap_http_response_set_body(iap_http_response* response, const char* body, size_t body_size) {
+    return guard([&] {
+        require(response, "response");
+        if (body == nullptr && body_size != 0) fail(IAP_INVALID_ARGUMENT, "body is NULL");
+        response->cpp.body.assign(body ? body : "", body_size);
+    });
+}
+
+IAP_API iap_status iap_sync_options_init(iap_sync_options* options) {
+    return guard([&] {
+        require(options, "options");
+        const ie::sync_options defaults;
+        *options = iap_sync_options{};
+        options->struct_size = sizeof(iap_sync_options);
+        options->market = IAP_MARKET_GOOGLE_PLAY;
+        options->user_channel = "GF";
+        options->backoff_base_ms = defaults.backoff_base.count();
+        options->backoff_max_ms = defaults.backoff_max.count();
+    });
+}
+
+IAP_API iap_status iap_sync_client_new(iap_ledger* ledger, iap_http_send_fn send, void* user_data,
+                                       const iap_sync_options* options, iap_sync_client** out) {
+    return guard([&] {
+        require(out, "out");
+        *out = nullptr;
+        require(ledger, "ledger");
+        if (send == nullptr) fail(IAP_INVALID_ARGUMENT, "send is NULL");
+        check_struct(options, sizeof(iap_sync_options), "options");
+        ie::sync_options o;
+        o.app_key = text_or_empty(options->app_key);
+        o.user_key = text_or_empty(options->user_key);
+        if (o.app_key.empty() || o.user_key.empty()) fail(IAP_MALFORMED_INPUT, "app_key and user_key are required");
+        switch (options->market) {
+        case IAP_MARKET_GOOGLE_PLAY: o.market = ie::market::google_play; break;
+        case IAP_MARKET_APP_STORE: o.market = ie::market::app_store; break;
+        case IAP_MARKET_ONE_STORE: o.market = ie::market::one_store; break;
+        default: fail(IAP_INVALID_ARGUMENT, "options->market is not a market");
+        }
+        if (options->user_channel != nullptr) o.user_channel = options->user_channel;
+        if (options->backoff_base_ms <= 0 || options->backoff_max_ms < options->backoff_base_ms)
+            fail(IAP_INVALID_ARGUMENT, "options->backoff_base_ms must be > 0 and at most backoff_max_ms");
+        o.backoff_base = std::chrono::milliseconds(options->backoff_base_ms);
+        o.backoff_max = std::chrono::milliseconds(options->backoff_max_ms);
+        *out = make<iap_sync_client>(ledger->cpp, send, user_data, std::move(o));
+    });
+}
+
+IAP_API void iap_sync_client_free(iap_sync_client* client) { delete client; }
+
+IAP_API iap_status iap_sync_run(iap_sync_client* client, iap_sync_summary** out) {
+    return guard([&] {
+        require(out, "out");
+        *out = nullptr;
+        require(client, "client");
+        *out = make<iap_sync_summary>(take(client->cpp.sync()));
+    });
+}
+
+IAP_API iap_status iap_sync_claim(iap_sync_client* client, const char* payment_seq, const iap_consume_options* options,
+                                  iap_entries** out) {
+    return guard([&] {
+        if (out) *out = nullptr;
+        require(client, "client");
+        require(payment_seq, "payment_seq");
+        auto entry = take(client->cpp.claim(payment_seq, consume_options_of(options)));
+        if (out) *out = make<iap_entries>(std::vector<ie::ledger_entry>{std::move(entry)});
+    });
+}
+
+IAP_API iap_status iap_sync_retry_delay_ms(const iap_sync_client* client, int64_t* out) {
+    return guard([&] {
+        require(out, "out");
+        *out = 0;
+        require(client, "client");
+        *out = static_cast<int64_t>(client->cpp.retry_delay().count());
+    });
+}
+
+IAP_API const iap_sync_counts* iap_sync_summary_counts(const iap_sync_summary* summary) {
+    return summary ? &summary->counts : nullptr;
+}
+IAP_API size_t iap_sync_summary_conflict_count(const iap_sync_summary* summary) {
+    return summary ? summary->cpp.conflicts.size() : 0;
+}
+IAP_API const char* iap_sync_summary_conflict(const iap_sync_summary* summary, size_t index) {
+    return summary && index < summary->cpp.conflicts.size() ? summary->cpp.conflicts[index].payment_seq.c_str()
+                                                             : nullptr;
+}
+IAP_API size_t iap_sync_summary_refused_count(const iap_sync_summary* summary) {
+    return summary ? summary->refused.size() : 0;
+}
+IAP_API const iap_sync_refusal* iap_sync_summary_refused(const iap_sync_summary* summary, size_t index) {
+    return summary && index < summary->refused.size() ? &summary->refused[index] : nullptr;
+}
+IAP_API void iap_sync_summary_free(iap_sync_summary* summary) { delete summary; }
 
 IAP_API size_t iap_entries_count(const iap_entries* entries) { return entries ? entries->c.size() : 0; }
 IAP_API const iap_entry* iap_entries_at(const iap_entries* entries, size_t index) {

@@ -31,7 +31,8 @@
  *   with them (then they may hold any bytes).
  * - Memory. The library allocates every object it returns, and each owned type has exactly one free
  *   function: iap_verifier_free, iap_verification_free, iap_ledger_close, iap_entries_free,
- *   iap_balances_free, iap_history_free, iap_string_free. Free functions accept NULL. Every
+ *   iap_balances_free, iap_history_free, iap_sync_client_free, iap_sync_summary_free,
+ *   iap_string_free. Free functions accept NULL. Every
  *   `const char*` and struct pointer read from an object (iap_purchase fields, receipt info, JWS
  *   fields, entries) is owned by that object and valid until the object is freed; absent text is
  *   "" (never NULL) unless said otherwise. Option structs are the caller's: fill them after the
@@ -39,7 +40,8 @@
  * - Threads. A configured iap_verifier may verify from any number of threads at once; configuring it
  *   (iap_verifier_add_*) must not overlap with any other use of it. An iap_ledger may be used from
  *   several threads at once (the C++ ledger locks internally); one process opens a ledger file
- *   once (a second open is IAP_LEDGER_LOCKED). Result objects (iap_verification, lists) are
+ *   once (a second open is IAP_LEDGER_LOCKED). An iap_sync_client is used by one thread at a time
+ *   (its ledger stays usable from others). Result objects (iap_verification, lists) are
  *   immutable: read them from any threads, free them once.
  * - ABI. Structs the library returns may grow at their end in a minor version; option structs
  *   carry their size (set by *_init), so a program built against an older header keeps working.
@@ -395,6 +397,10 @@ typedef struct iap_consume_options {
     int64_t store_time_ms;      /**< verified store time that came with the purchase; 0 if none */
     int has_expires_time_ms;
     int64_t expires_time_ms;    /**< expiry to record when the purchase has none */
+    /** The IAP server's payment (paymentSeq and its accessToken) when the purchase came through
+     * the IAP SDK: the consume also records a server consume for iap_sync_run to push. */
+    const char* payment_seq;
+    const char* access_token;
 } iap_consume_options;
 
 /** A consumed purchase as the ledger knows it (iap_embedded::ledger_entry). */
@@ -508,6 +514,86 @@ IAP_API void iap_balances_free(iap_balances* balances);
 IAP_API size_t iap_history_count(const iap_history* history);
 IAP_API const iap_history_event* iap_history_at(const iap_history* history, size_t index);
 IAP_API void iap_history_free(iap_history* history);
+
+/* ---------------------------------------------------------------------------------------------- */
+/* Sync with the IAP server (iap_embedded::sync_client; see sync.hpp for its rules)                */
+/* The app brings the HTTP stack: a callback that sends one request and fills in the response.    */
+
+typedef enum iap_market { IAP_MARKET_GOOGLE_PLAY = 0, IAP_MARKET_APP_STORE = 1, IAP_MARKET_ONE_STORE = 2 } iap_market;
+
+/** One HTTP request to the IAP server. target is the API path ("/v1/service/consume"): prefix your
+ * server URL's base path, add Host, Content-Length and connection headers yourself. */
+typedef struct iap_http_request {
+    const char* method;
+    const char* target;
+    const char* const* header_names;
+    const char* const* header_values;
+    size_t header_count;
+    const char* body;
+    size_t body_size;
+} iap_http_request;
+
+/** The response being filled in by a callback (owned by the library). */
+typedef struct iap_http_response iap_http_response;
+IAP_API iap_status iap_http_response_set_status(iap_http_response* response, int status);
+IAP_API iap_status iap_http_response_add_header(iap_http_response* response, const char* name, const char* value);
+IAP_API iap_status iap_http_response_set_body(iap_http_response* response, const char* body, size_t body_size);
+
+/** Sends `request` and fills `response` (status, headers, body; the library copies them). Returns
+ * IAP_OK when an HTTP response arrived (whatever its status), else IAP_NETWORK_ERROR (no
+ * connection, dropped, timed out, or unknown whether it was delivered), IAP_TLS_ERROR or
+ * IAP_MALFORMED_RESPONSE. Called on the thread that called iap_sync_*, one request at a time. */
+typedef iap_status (*iap_http_send_fn)(void* user_data, const iap_http_request* request, iap_http_response* response);
+
+typedef struct iap_sync_options {
+    size_t struct_size;
+    const char* app_key;      /**< required, sent as X-NHN-TCIAP-AppKey */
+    const char* user_key;     /**< required, the app's user id as the IAP SDK was given it */
+    iap_market market;        /**< default Google Play */
+    const char* user_channel; /**< default "GF" */
+    int64_t backoff_base_ms;  /**< default 1000 */
+    int64_t backoff_max_ms;   /**< default 900000 */
+} iap_sync_options;
+
+typedef struct iap_sync_refusal {
+    const char* payment_seq;
+    int64_t result_code;
+    const char* message;
+} iap_sync_refusal;
+
+/** What one iap_sync_run did. Owned by its iap_sync_summary. */
+typedef struct iap_sync_counts {
+    size_t pushed;    /**< server consumes confirmed in this run */
+    size_t fetched;   /**< payments newly recorded as available */
+    size_t pending;   /**< consumes still waiting for the server afterwards */
+    size_t available; /**< payments available to iap_sync_claim afterwards */
+} iap_sync_counts;
+
+typedef struct iap_sync_client iap_sync_client;
+typedef struct iap_sync_summary iap_sync_summary;
+
+IAP_API iap_status iap_sync_options_init(iap_sync_options* options);
+/** A sync client over `ledger` (which must outlive it) sending through `send`. */
+IAP_API iap_status iap_sync_client_new(iap_ledger* ledger, iap_http_send_fn send, void* user_data,
+                                       const iap_sync_options* options, iap_sync_client** out);
+IAP_API void iap_sync_client_free(iap_sync_client* client);
+/** Pushes pending consumes, then fetches the consumable list. */
+IAP_API iap_status iap_sync_run(iap_sync_client* client, iap_sync_summary** out);
+/** Consumes an available payment: server first, then the ledger. options may be NULL.
+ * IAP_ALREADY_CONSUMED when it was consumed here or elsewhere. out (may be NULL): one entry. */
+IAP_API iap_status iap_sync_claim(iap_sync_client* client, const char* payment_seq, const iap_consume_options* options,
+                                  iap_entries** out);
+/** How long to wait before the next iap_sync_run after failures (0 after a success). */
+IAP_API iap_status iap_sync_retry_delay_ms(const iap_sync_client* client, int64_t* out);
+
+IAP_API const iap_sync_counts* iap_sync_summary_counts(const iap_sync_summary* summary);
+/** Payments found consumed elsewhere in this run. */
+IAP_API size_t iap_sync_summary_conflict_count(const iap_sync_summary* summary);
+IAP_API const char* iap_sync_summary_conflict(const iap_sync_summary* summary, size_t index);
+/** Pending payments the server refused in this run. */
+IAP_API size_t iap_sync_summary_refused_count(const iap_sync_summary* summary);
+IAP_API const iap_sync_refusal* iap_sync_summary_refused(const iap_sync_summary* summary, size_t index);
+IAP_API void iap_sync_summary_free(iap_sync_summary* summary);
 
 #ifdef __cplusplus
 } /* extern "C" */

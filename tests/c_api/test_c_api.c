@@ -515,6 +515,102 @@ static void test_ledger(const iap_verification* google, const iap_verification* 
     remove(path);
 }
 
+/* The IAP server's documented API, in memory: one payment P-1 for user-1 until it is consumed. */
+struct fake_server {
+    int requests;
+    int fail_next;
+    int consumed;
+    char app_key[64];
+};
+
+static iap_status fake_send(void* user_data, const iap_http_request* request, iap_http_response* response) {
+    struct fake_server* server = (struct fake_server*)user_data;
+    const char* body;
+    size_t i;
+    ++server->requests;
+    if (server->fail_next > 0) {
+        --server->fail_next;
+        return IAP_NETWORK_ERROR;
+    }
+    for (i = 0; i < request->header_count; ++i)
+        if (strcmp(request->header_names[i], "X-NHN-TCIAP-AppKey") == 0)
+            snprintf(server->app_key, sizeof server->app_key, "%s", request->header_values[i]);
+    if (strcmp(request->target, "/v1/service/consumable") == 0) {
+        body = server->consumed
+                   ? "{\"header\":{\"isSuccessful\":true,\"resultCode\":0,\"resultMessage\":\"m\"},\"result\":[]}"
+                   : "{\"header\":{\"isSuccessful\":true,\"resultCode\":0,\"resultMessage\":\"m\"},\"result\":"
+                     "[{\"paymentSeq\":\"P-1\",\"productSeq\":1001,\"currency\":\"KRW\",\"price\":1200,"
+                     "\"accessToken\":\"tok-1\"}]}";
+    } else if (strcmp(request->target, "/v1/service/consume") == 0 && !server->consumed &&
+               strstr(request->body, "\"P-1\"") != NULL && strstr(request->body, "\"tok-1\"") != NULL) {
+        server->consumed = 1;
+        body = "{\"header\":{\"isSuccessful\":true,\"resultCode\":0,\"resultMessage\":\"m\"},\"result\":"
+               "{\"price\":1200,\"currency\":\"KRW\",\"productSeq\":1001}}";
+    } else {
+        body = "{\"header\":{\"isSuccessful\":false,\"resultCode\":5018,\"resultMessage\":\"consumed\"},\"result\":null}";
+    }
+    if (iap_http_response_set_status(response, 200) != IAP_OK ||
+        iap_http_response_add_header(response, "Content-Type", "application/json") != IAP_OK ||
+        iap_http_response_set_body(response, body, strlen(body)) != IAP_OK)
+        return IAP_MALFORMED_RESPONSE;
+    return IAP_OK;
+}
+
+static void test_sync(void) {
+    char path[4096];
+    struct fake_server server;
+    iap_ledger* ledger = NULL;
+    iap_sync_options options;
+    iap_sync_client* client = NULL;
+    iap_sync_summary* summary = NULL;
+    iap_entries* entries = NULL;
+    int64_t delay = 0;
+
+    memset(&server, 0, sizeof server);
+    snprintf(path, sizeof path, "%s_sync.ledger", work);
+    remove(path);
+    REQUIRE(iap_ledger_open(path, NULL, &ledger) == IAP_OK);
+    REQUIRE(iap_sync_options_init(&options) == IAP_OK);
+    CHECK(strcmp(options.user_channel, "GF") == 0);
+    CHECK(iap_sync_client_new(ledger, fake_send, &server, &options, &client) == IAP_MALFORMED_INPUT);
+    options.app_key = "app-key-1";
+    options.user_key = "user-1";
+    CHECK(iap_sync_client_new(ledger, NULL, &server, &options, &client) == IAP_INVALID_ARGUMENT);
+    REQUIRE(iap_sync_client_new(ledger, fake_send, &server, &options, &client) == IAP_OK);
+
+    /* The network fails: a typed error and a back-off. */
+    server.fail_next = 1;
+    CHECK(iap_sync_run(client, &summary) == IAP_NETWORK_ERROR);
+    CHECK(summary == NULL);
+    REQUIRE(iap_sync_retry_delay_ms(client, &delay) == IAP_OK);
+    CHECK(delay > 0);
+
+    REQUIRE(iap_sync_run(client, &summary) == IAP_OK);
+    CHECK(strcmp(server.app_key, "app-key-1") == 0);
+    CHECK(iap_sync_summary_counts(summary)->fetched == 1);
+    CHECK(iap_sync_summary_counts(summary)->available == 1);
+    CHECK(iap_sync_summary_conflict_count(summary) == 0);
+    CHECK(iap_sync_summary_refused_count(summary) == 0);
+    iap_sync_summary_free(summary);
+    REQUIRE(iap_sync_retry_delay_ms(client, &delay) == IAP_OK);
+    CHECK(delay == 0);
+
+    REQUIRE(iap_sync_claim(client, "P-1", NULL, &entries) == IAP_OK);
+    REQUIRE(iap_entries_count(entries) == 1);
+    CHECK(strcmp(iap_entries_at(entries, 0)->key, "google_play:iap-payment-P-1") == 0);
+    CHECK(strcmp(iap_entries_at(entries, 0)->payment_seq, "P-1") == 0);
+    iap_entries_free(entries);
+    CHECK(server.consumed == 1);
+    CHECK(iap_sync_claim(client, "P-1", NULL, NULL) == IAP_ALREADY_CONSUMED);
+
+    REQUIRE(iap_sync_run(client, &summary) == IAP_OK);
+    CHECK(iap_sync_summary_counts(summary)->available == 0);
+    iap_sync_summary_free(summary);
+    iap_sync_client_free(client);
+    iap_ledger_close(ledger);
+    remove(path);
+}
+
 int main(int argc, char** argv) {
     iap_verifier* v = NULL;
     iap_verification* google;
@@ -537,6 +633,7 @@ int main(int argc, char** argv) {
     receipt = verify_receipt();
     jws = verify_jws();
     test_ledger(google, one_store, receipt);
+    test_sync();
     iap_verification_free(google);
     iap_verification_free(one_store);
     iap_verification_free(receipt);
