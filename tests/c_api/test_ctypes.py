@@ -1,12 +1,15 @@
 # SPDX-License-Identifier: MIT
 """Calls the C interface from Python with ctypes, as any language with a C FFI would: verify a
 real Google Play purchase and a ONE store purchase, consume, refuse the replay (also after
-reopening the ledger). README "C interface" shows this program's core.
+reopening the ledger). README "C interface" shows this program's core. With IAPCTL, also checks
+that iap_verification_json is exactly what `iapctl verify` prints for a Google Play purchase, an
+App Store receipt and a StoreKit 2 transaction.
 
-Usage: test_ctypes.py LIBIAP_EMBEDDED_SO TESTDATA_DIR ONE_STORE_FIXTURE_DIR
+Usage: test_ctypes.py LIBIAP_EMBEDDED_SO TESTDATA_DIR ONE_STORE_FIXTURE_DIR [IAPCTL]
 """
 import ctypes
 import os
+import subprocess
 import sys
 import tempfile
 
@@ -33,6 +36,45 @@ class Purchase(ctypes.Structure):
     ]
 
 
+class ReceiptOptions(ctypes.Structure):
+    """iap_receipt_options."""
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("expected_bundle_id", ctypes.c_char_p),
+        ("expected_app_version", ctypes.c_char_p),
+        ("device_identifier", ctypes.c_void_p),
+        ("device_identifier_size", ctypes.c_size_t),
+        ("expected_environment", ctypes.c_int),
+        ("allow_sandbox", ctypes.c_int),
+        ("allow_xcode", ctypes.c_int),
+        ("has_evaluation_time_ms", ctypes.c_int),
+        ("evaluation_time_ms", ctypes.c_int64),
+        ("extra_roots", ctypes.c_void_p),
+        ("extra_root_sizes", ctypes.c_void_p),
+        ("extra_root_count", ctypes.c_size_t),
+    ]
+
+
+class JwsOptions(ctypes.Structure):
+    """iap_jws_options."""
+    _fields_ = [
+        ("struct_size", ctypes.c_size_t),
+        ("kind", ctypes.c_int),
+        ("expected_bundle_id", ctypes.c_char_p),
+        ("expected_original_transaction_id", ctypes.c_char_p),
+        ("expected_environment", ctypes.c_int),
+        ("allow_sandbox", ctypes.c_int),
+        ("allow_xcode", ctypes.c_int),
+        ("has_expected_app_apple_id", ctypes.c_int),
+        ("expected_app_apple_id", ctypes.c_int64),
+        ("has_evaluation_time_ms", ctypes.c_int),
+        ("evaluation_time_ms", ctypes.c_int64),
+        ("extra_roots", ctypes.c_void_p),
+        ("extra_root_sizes", ctypes.c_void_p),
+        ("extra_root_count", ctypes.c_size_t),
+    ]
+
+
 class Entry(ctypes.Structure):
     """The leading members of iap_entry."""
     _fields_ = [("key", ctypes.c_char_p), ("store", ctypes.c_int), ("product_id", ctypes.c_char_p)]
@@ -54,6 +96,12 @@ def load(path):
         "iap_verify_one_store": ([p, ctypes.c_char_p, ctypes.c_size_t, ctypes.c_char_p, ctypes.c_size_t, pp],
                                  ctypes.c_int),
         "iap_verification_free": ([p], None),
+        "iap_receipt_options_init": ([ctypes.POINTER(ReceiptOptions)], ctypes.c_int),
+        "iap_jws_options_init": ([ctypes.POINTER(JwsOptions)], ctypes.c_int),
+        "iap_verifier_add_app_store": ([p, ctypes.POINTER(ReceiptOptions)], ctypes.c_int),
+        "iap_verifier_add_app_store_jws": ([p, ctypes.POINTER(JwsOptions)], ctypes.c_int),
+        "iap_verify_app_store_receipt": ([p, ctypes.c_char_p, ctypes.c_size_t, pp], ctypes.c_int),
+        "iap_verify_app_store_jws": ([p, ctypes.c_char_p, ctypes.c_size_t, pp], ctypes.c_int),
         "iap_verification_purchase_count": ([p], ctypes.c_size_t),
         "iap_verification_purchase": ([p, ctypes.c_size_t], ctypes.POINTER(Purchase)),
         "iap_verification_json": ([p, ctypes.POINTER(ctypes.c_void_p)], ctypes.c_int),
@@ -88,6 +136,56 @@ def check(condition, what):
     if not condition:
         failures.append(what)
         print("FAILED:", what, file=sys.stderr)
+
+
+def json_of(lib, verified):
+    text = ctypes.c_void_p()
+    check(lib.iap_verification_json(verified, ctypes.byref(text)) == IAP_OK, "iap_verification_json")
+    out = ctypes.string_at(text.value).decode()
+    lib.iap_string_free(text)
+    return out
+
+
+def compare_with_iapctl(lib, iapctl, testdata, verifier, verified):
+    """iap_verification_json must print what iapctl prints for the same verified data."""
+    def iapctl_json(*args):
+        run = subprocess.run([iapctl, "verify"] + list(args), capture_output=True, text=True, check=False)
+        check(run.returncode == 0, "iapctl verify %s: %s" % (args[0], run.stderr))
+        return run.stdout.strip()
+
+    go_iap = os.path.join(testdata, "google_play", "go-iap")
+    check(json_of(lib, verified) == iapctl_json(
+        "google-play", "--public-key", "@" + os.path.join(go_iap, "public_key.b64"),
+        "--data", os.path.join(go_iap, "signed_data.json"),
+        "--signature", "@" + os.path.join(go_iap, "signature.b64")), "Google Play JSON equals iapctl's")
+
+    receipt_path = os.path.join(testdata, "apple_receipts", "tpinappreceipt", "receipt-sandbox-g5")
+    options = ReceiptOptions()
+    check(lib.iap_receipt_options_init(ctypes.byref(options)) == IAP_OK, "receipt options")
+    options.expected_bundle_id = b"dev.bonzer.weeka.app"
+    options.expected_environment = 1  # IAP_ENVIRONMENT_SANDBOX
+    check(lib.iap_verifier_add_app_store(verifier, ctypes.byref(options)) == IAP_OK, "add_app_store")
+    receipt = read(receipt_path)
+    result = ctypes.c_void_p()
+    check(lib.iap_verify_app_store_receipt(verifier, receipt, len(receipt), ctypes.byref(result)) == IAP_OK,
+          "verify receipt: %s" % lib.iap_last_error_message())
+    check(json_of(lib, result) == iapctl_json("app-store-receipt", "--receipt", receipt_path),
+          "App Store receipt JSON equals iapctl's")
+    lib.iap_verification_free(result)
+
+    jws_path = os.path.join(testdata, "apple_jws", "app-store-server-library", "xcode", "xcode-signed-transaction")
+    jws_options = JwsOptions()
+    check(lib.iap_jws_options_init(ctypes.byref(jws_options)) == IAP_OK, "jws options")
+    jws_options.expected_bundle_id = b"com.example.naturelab.backyardbirds.example"
+    jws_options.expected_environment = 2  # IAP_ENVIRONMENT_XCODE
+    jws_options.allow_xcode = 1
+    check(lib.iap_verifier_add_app_store_jws(verifier, ctypes.byref(jws_options)) == IAP_OK, "add_app_store_jws")
+    jws = read(jws_path, strip=True)
+    check(lib.iap_verify_app_store_jws(verifier, jws, len(jws), ctypes.byref(result)) == IAP_OK,
+          "verify jws: %s" % lib.iap_last_error_message())
+    check(json_of(lib, result) == iapctl_json("app-store-jws", "--jws", jws_path, "--allow-xcode"),
+          "StoreKit 2 JSON equals iapctl's")
+    lib.iap_verification_free(result)
 
 
 def main():
@@ -157,6 +255,8 @@ def main():
               "balance kept")
         lib.iap_ledger_close(ledger)
 
+    if len(sys.argv) > 4:
+        compare_with_iapctl(lib, sys.argv[4], testdata, verifier, verified)
     lib.iap_verification_free(one_verified)
     lib.iap_verification_free(verified)
     lib.iap_verifier_free(verifier)
