@@ -509,8 +509,101 @@ static void test_ledger(const iap_verification* google, const iap_verification* 
         CHECK(strstr(json, "\"one_store:SANDBOX3000000004564\"") != NULL);
         iap_string_free(json);
     }
+    /* A later verification says the ONE store purchase was refunded. */
+    {
+        size_t data_size, signature_size, key_size;
+        char* data = read_file(fixture, "refunded.json", &data_size, 0);
+        char* signature = read_file(fixture, "refunded_signature.b64", &signature_size, 1);
+        char* public_key = read_file(fixture, "public_key.b64", &key_size, 1);
+        iap_verifier* v = NULL;
+        iap_verification* refunded = NULL;
+        REQUIRE(iap_verifier_new(&v) == IAP_OK);
+        REQUIRE(iap_verifier_add_one_store(v, public_key, "com.example.game") == IAP_OK);
+        REQUIRE(iap_verify_one_store(v, data, data_size, signature, signature_size, &refunded) == IAP_OK);
+        CHECK(iap_verification_purchase(refunded, 0)->state == IAP_REFUNDED);
+        /* A refunded purchase is never consumed. */
+        CHECK(iap_ledger_consume(ledger, refunded, 0, NULL, NULL) == IAP_MALFORMED_INPUT);
+        REQUIRE(iap_ledger_record_update(ledger, refunded, 0, 0, &entries) == IAP_OK);
+        REQUIRE(iap_entries_count(entries) == 1);
+        CHECK(iap_entries_at(entries, 0)->state == IAP_REFUNDED);
+        CHECK(strcmp(iap_entries_at(entries, 0)->key, "one_store:SANDBOX3000000004564") == 0);
+        iap_entries_free(entries);
+        CHECK(iap_ledger_record_update(ledger, google, 0, 0, NULL) == IAP_OK); /* nothing changed */
+        iap_verification_free(refunded);
+        iap_verifier_free(v);
+        free(data);
+        free(signature);
+        free(public_key);
+        REQUIRE(iap_ledger_history(ledger, NULL, &history) == IAP_OK);
+        CHECK(iap_history_count(history) == 8);
+        CHECK(iap_history_at(history, 7)->kind == IAP_HISTORY_STATE_CHANGED);
+        CHECK(iap_history_at(history, 7)->state == IAP_REFUNDED);
+        iap_history_free(history);
+    }
+    REQUIRE(iap_ledger_observe_store_time(ledger, 4102444800000LL) == IAP_OK);
+    REQUIRE(iap_ledger_trusted_time_ms(ledger, &value) == IAP_OK);
+    CHECK(value == 4102444800000LL);
     REQUIRE(iap_ledger_compact(ledger) == IAP_OK);
     CHECK(iap_ledger_consume_credit(ledger, one_store, 0, "gems", 200, NULL) == IAP_ALREADY_CONSUMED);
+    iap_ledger_close(ledger);
+    remove(path);
+}
+
+static long file_size(const char* path) {
+    FILE* f = fopen(path, "rb");
+    long size;
+    REQUIRE(f != NULL);
+    REQUIRE(fseek(f, 0, SEEK_END) == 0);
+    size = ftell(f);
+    fclose(f);
+    return size;
+}
+
+/* Damage in the middle is reported with its offset, and repaired only on request. */
+static void test_ledger_repair(const iap_verification* google, const iap_verification* one_store) {
+    char path[4096];
+    char offset[64];
+    iap_ledger* ledger = NULL;
+    iap_entries* entries = NULL;
+    long second_record_at, size;
+    uint64_t removed = 0;
+    FILE* f;
+    int c;
+
+    snprintf(path, sizeof path, "%s_repair.ledger", work);
+    remove(path);
+    REQUIRE(iap_ledger_open(path, NULL, &ledger) == IAP_OK);
+    REQUIRE(iap_ledger_consume(ledger, google, 0, NULL, NULL) == IAP_OK);
+    second_record_at = file_size(path);
+    REQUIRE(iap_ledger_consume_credit(ledger, one_store, 0, "gems", 10, NULL) == IAP_OK);
+    iap_ledger_close(ledger);
+    ledger = NULL;
+    size = file_size(path);
+    REQUIRE(size > second_record_at + 20);
+
+    f = fopen(path, "r+b");
+    REQUIRE(f != NULL);
+    REQUIRE(fseek(f, second_record_at + 20, SEEK_SET) == 0);
+    c = fgetc(f);
+    REQUIRE(c != EOF);
+    REQUIRE(fseek(f, second_record_at + 20, SEEK_SET) == 0);
+    REQUIRE(fputc(c ^ 1, f) != EOF);
+    fclose(f);
+
+    CHECK(iap_ledger_open(path, NULL, &ledger) == IAP_LEDGER_CORRUPTED);
+    CHECK(ledger == NULL);
+    snprintf(offset, sizeof offset, "offset %ld", second_record_at);
+    CHECK(strstr(iap_last_error_message(), offset) != NULL);
+    CHECK(iap_ledger_repair(NULL, NULL, &removed) == IAP_INVALID_ARGUMENT);
+    REQUIRE(iap_ledger_repair(path, NULL, &removed) == IAP_OK);
+    CHECK(removed == (uint64_t)(size - second_record_at));
+    REQUIRE(iap_ledger_open(path, NULL, &ledger) == IAP_OK);
+    REQUIRE(iap_ledger_find(ledger, "google_play:some-token", &entries) == IAP_OK);
+    CHECK(iap_entries_count(entries) == 1);
+    iap_entries_free(entries);
+    REQUIRE(iap_ledger_find(ledger, "one_store:SANDBOX3000000004564", &entries) == IAP_OK);
+    CHECK(iap_entries_count(entries) == 0);
+    iap_entries_free(entries);
     iap_ledger_close(ledger);
     remove(path);
 }
@@ -633,6 +726,7 @@ int main(int argc, char** argv) {
     receipt = verify_receipt();
     jws = verify_jws();
     test_ledger(google, one_store, receipt);
+    test_ledger_repair(google, one_store);
     test_sync();
     iap_verification_free(google);
     iap_verification_free(one_store);
