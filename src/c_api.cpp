@@ -709,6 +709,29 @@ IAP_API iap_status iap_verify_app_store_jws(const iap_verifier* verifier, const 
     return verify(verifier, ie::receipt::app_store_jws(bytes(jws, jws_size)), jws, jws_size, out);
 }
 
+IAP_API iap_status iap_parse_device_identifier(const char* text, unsigned char out[16], size_t* size) {
+    return guard([&] {
+        require(size, "size");
+        *size = 0;
+        require(text, "text");
+        require(out, "out");
+        const auto bytes = take(ie::parse_device_identifier(text));
+        if (bytes.size() > 16) fail(IAP_MALFORMED_INPUT, "the device identifier is longer than 16 bytes");
+        std::memcpy(out, bytes.data(), bytes.size());
+        *size = bytes.size();
+    });
+}
+
+IAP_API iap_status iap_check_app_transaction_device(const iap_verification* app_transaction,
+                                                    const char* device_verification_id) {
+    return guard([&] {
+        require(app_transaction, "app_transaction");
+        require(device_verification_id, "device_verification_id");
+        if (!app_transaction->cpp.jws) fail(IAP_INVALID_ARGUMENT, "app_transaction is not a StoreKit 2 JWS");
+        check(ie::check_app_transaction_device(*app_transaction->cpp.jws, device_verification_id));
+    });
+}
+
 IAP_API void iap_verification_free(iap_verification* verification) { delete verification; }
 
 IAP_API iap_store iap_verification_store(const iap_verification* verification) {

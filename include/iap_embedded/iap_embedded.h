@@ -346,6 +346,18 @@ IAP_API iap_status iap_verify_app_store_receipt(const iap_verifier* verifier, co
 IAP_API iap_status iap_verify_app_store_jws(const iap_verifier* verifier, const char* jws, size_t jws_size,
                                             iap_verification** out);
 
+/** Parses a device identifier as people write it: a UUID (36 characters with dashes, or 32 hex
+ * digits) gives 16 bytes, a MAC address (12 hex digits, colons optional) gives 6 bytes. `out` has
+ * room for 16 bytes; *size gets 16 or 6. For iap_receipt_options.device_identifier. */
+IAP_API iap_status iap_parse_device_identifier(const char* text, unsigned char out[16], size_t* size);
+/** StoreKit 2 AppTransaction device check: base64(SHA-384(lowercase nonce || lowercase device
+ * verification id)) must equal the verified AppTransaction's deviceVerification.
+ * device_verification_id is AppStore.deviceVerificationID as a UUID string.
+ * IAP_DEVICE_HASH_MISMATCH when it does not; IAP_MALFORMED_INPUT for another kind of JWS;
+ * IAP_INVALID_ARGUMENT when the verification is not a StoreKit 2 JWS at all. */
+IAP_API iap_status iap_check_app_transaction_device(const iap_verification* app_transaction,
+                                                    const char* device_verification_id);
+
 IAP_API void iap_verification_free(iap_verification* verification);
 IAP_API iap_store iap_verification_store(const iap_verification* verification);
 /** The purchases: a StoreKit 2 transaction's one purchase, a receipt's in-app purchases, ... */

@@ -231,6 +231,16 @@ static iap_verification* verify_receipt(void) {
     const iap_purchase* p;
     size_t i;
 
+    {
+        unsigned char parsed[16];
+        size_t parsed_size = 0;
+        REQUIRE(iap_parse_device_identifier("956328D9-CC6A-47F4-BE40-6953FB0AB6C7", parsed, &parsed_size) == IAP_OK);
+        CHECK(parsed_size == 16 && memcmp(parsed, device, 16) == 0);
+        REQUIRE(iap_parse_device_identifier("00:1b:63:84:45:e6", parsed, &parsed_size) == IAP_OK);
+        CHECK(parsed_size == 6 && parsed[0] == 0x00 && parsed[5] == 0xe6);
+        CHECK(iap_parse_device_identifier("not-a-uuid", parsed, &parsed_size) == IAP_MALFORMED_INPUT);
+        CHECK(parsed_size == 0);
+    }
     REQUIRE(iap_receipt_options_init(&options) == IAP_OK);
     CHECK(options.expected_environment == IAP_ENVIRONMENT_PRODUCTION);
     REQUIRE(iap_verifier_new(&v) == IAP_OK);
@@ -377,6 +387,56 @@ static iap_verification* verify_jws(void) {
         CHECK(strstr(json, "\"kind\": \"transaction\"") != NULL);
         CHECK(strstr(json, "\"type\": \"Auto-Renewable Subscription\"") != NULL);
         iap_string_free(json);
+    }
+    iap_verifier_free(v);
+    free(jws);
+
+    /* Xcode's renewal info, for the subscription whose original transaction is "0". */
+    jws = read_file(testdata, "apple_jws/app-store-server-library/xcode/xcode-signed-renewal-info", &size, 1);
+    options.kind = IAP_JWS_RENEWAL_INFO;
+    options.expected_original_transaction_id = "0";
+    REQUIRE(iap_verifier_new(&v) == IAP_OK);
+    REQUIRE(iap_verifier_add_app_store_jws(v, &options) == IAP_OK);
+    {
+        iap_verification* renewal = NULL;
+        const iap_renewal_info* info_r;
+        REQUIRE(iap_verify_app_store_jws(v, jws, size, &renewal) == IAP_OK);
+        CHECK(iap_verification_jws_info(renewal)->kind == IAP_JWS_RENEWAL_INFO);
+        CHECK(iap_verification_purchase_count(renewal) == 0);
+        info_r = iap_verification_renewal_info(renewal);
+        REQUIRE(info_r != NULL);
+        CHECK(strcmp(info_r->original_transaction_id, "0") == 0);
+        CHECK(strcmp(info_r->product_id, "pass.premium") == 0);
+        CHECK(strcmp(info_r->auto_renew_product_id, "pass.premium") == 0);
+        CHECK(info_r->has_auto_renew_status == 1 && info_r->auto_renew_status == 1);
+        CHECK(info_r->has_renewal_time_ms == 1);
+        iap_verification_free(renewal);
+    }
+    iap_verifier_free(v);
+    free(jws);
+
+    /* Xcode's AppTransaction, and its device check. */
+    jws = read_file(testdata, "apple_jws/app-store-server-library/xcode/xcode-signed-app-transaction", &size, 1);
+    options.kind = IAP_JWS_APP_TRANSACTION;
+    options.expected_original_transaction_id = NULL;
+    REQUIRE(iap_verifier_new(&v) == IAP_OK);
+    REQUIRE(iap_verifier_add_app_store_jws(v, &options) == IAP_OK);
+    {
+        iap_verification* app = NULL;
+        REQUIRE(iap_verify_app_store_jws(v, jws, size, &app) == IAP_OK);
+        info = iap_verification_jws_info(app);
+        REQUIRE(info != NULL);
+        CHECK(info->kind == IAP_JWS_APP_TRANSACTION);
+        CHECK(strcmp(info->app_version, "1") == 0);
+        CHECK(strcmp(info->original_app_version, "1") == 0);
+        CHECK(strcmp(info->device_verification_nonce, "48c8b92d-ce0d-4229-bedf-e61b4f9cfc92") == 0);
+        CHECK(strlen(info->device_verification) > 0);
+        CHECK(iap_check_app_transaction_device(app, "00000000-0000-0000-0000-000000000000") ==
+              IAP_DEVICE_HASH_MISMATCH);
+        CHECK(iap_check_app_transaction_device(r, "00000000-0000-0000-0000-000000000000") ==
+              IAP_MALFORMED_INPUT); /* a transaction is not an AppTransaction */
+        CHECK(iap_check_app_transaction_device(app, NULL) == IAP_INVALID_ARGUMENT);
+        iap_verification_free(app);
     }
     iap_verifier_free(v);
     free(jws);
