@@ -359,8 +359,10 @@ IAP_API iap_status iap_check_app_transaction_device(const iap_verification* app_
                                                     const char* device_verification_id);
 
 IAP_API void iap_verification_free(iap_verification* verification);
+/** The store the result is from (0, no store, for NULL). */
 IAP_API iap_store iap_verification_store(const iap_verification* verification);
-/** The purchases: a StoreKit 2 transaction's one purchase, a receipt's in-app purchases, ... */
+/** The purchases: Google Play's and ONE store's one purchase, a receipt's in-app purchases, a
+ * StoreKit 2 transaction's one purchase (none for renewal info or an AppTransaction). 0 for NULL. */
 IAP_API size_t iap_verification_purchase_count(const iap_verification* verification);
 /** Purchase `index`, or NULL when out of range. */
 IAP_API const iap_purchase* iap_verification_purchase(const iap_verification* verification, size_t index);
