@@ -447,6 +447,23 @@ struct iap_sync_summary {
     }
 };
 
+struct iap_subscriptions {
+    std::vector<ie::server_subscription> cpp;
+    std::vector<iap_subscription> c;
+
+    explicit iap_subscriptions(std::vector<ie::server_subscription> list) : cpp(std::move(list)) {
+        for (const auto& s : cpp) {
+            iap_subscription x{};
+            x.payment_seq = s.payment_seq.c_str();
+            x.product_seq = s.product_seq.c_str();
+            x.product_id = s.product_id.c_str();
+            optional_number(s.purchase_time_ms, x.has_purchase_time_ms, x.purchase_time_ms);
+            optional_number(s.expiry_time_ms, x.has_expiry_time_ms, x.expiry_time_ms);
+            c.push_back(x);
+        }
+    }
+};
+
 namespace {
 
 template <class T, class... Args>
@@ -1060,6 +1077,25 @@ IAP_API iap_status iap_sync_retry_delay_ms(const iap_sync_client* client, int64_
         *out = static_cast<int64_t>(client->cpp.retry_delay().count());
     });
 }
+
+IAP_API iap_status iap_sync_active_subscriptions(iap_sync_client* client, const char* package_name,
+                                                 iap_subscriptions** out) {
+    return guard([&] {
+        require(out, "out");
+        *out = nullptr;
+        require(client, "client");
+        require(package_name, "package_name");
+        *out = make<iap_subscriptions>(take(client->cpp.active_subscriptions(package_name)));
+    });
+}
+
+IAP_API size_t iap_subscriptions_count(const iap_subscriptions* subscriptions) {
+    return subscriptions ? subscriptions->c.size() : 0;
+}
+IAP_API const iap_subscription* iap_subscriptions_at(const iap_subscriptions* subscriptions, size_t index) {
+    return subscriptions && index < subscriptions->c.size() ? &subscriptions->c[index] : nullptr;
+}
+IAP_API void iap_subscriptions_free(iap_subscriptions* subscriptions) { delete subscriptions; }
 
 IAP_API const iap_sync_counts* iap_sync_summary_counts(const iap_sync_summary* summary) {
     return summary ? &summary->counts : nullptr;

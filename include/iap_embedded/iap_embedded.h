@@ -32,7 +32,7 @@
  * - Memory. The library allocates every object it returns, and each owned type has exactly one free
  *   function: iap_verifier_free, iap_verification_free, iap_ledger_close, iap_entries_free,
  *   iap_balances_free, iap_history_free, iap_sync_client_free, iap_sync_summary_free,
- *   iap_string_free. Free functions accept NULL. Every
+ *   iap_subscriptions_free, iap_string_free. Free functions accept NULL. Every
  *   `const char*` and struct pointer read from an object (iap_purchase fields, receipt info, JWS
  *   fields, entries) is owned by that object and valid until the object is freed; absent text is
  *   "" (never NULL) unless said otherwise. Option structs are the caller's: fill them after the
@@ -599,6 +599,27 @@ IAP_API iap_status iap_sync_claim(iap_sync_client* client, const char* payment_s
                                   iap_entries** out);
 /** How long to wait before the next iap_sync_run after failures (0 after a success). */
 IAP_API iap_status iap_sync_retry_delay_ms(const iap_sync_client* client, int64_t* out);
+
+/** An active subscription the IAP server lists (iap_embedded::server_subscription). */
+typedef struct iap_subscription {
+    const char* payment_seq;
+    const char* product_seq;
+    const char* product_id;
+    int has_purchase_time_ms;
+    int64_t purchase_time_ms;
+    int has_expiry_time_ms;
+    int64_t expiry_time_ms;
+} iap_subscription;
+
+typedef struct iap_subscriptions iap_subscriptions;
+
+/** The user's active subscriptions in package_name, as the IAP server lists them (nothing is
+ * recorded in the ledger). */
+IAP_API iap_status iap_sync_active_subscriptions(iap_sync_client* client, const char* package_name,
+                                                 iap_subscriptions** out);
+IAP_API size_t iap_subscriptions_count(const iap_subscriptions* subscriptions);
+IAP_API const iap_subscription* iap_subscriptions_at(const iap_subscriptions* subscriptions, size_t index);
+IAP_API void iap_subscriptions_free(iap_subscriptions* subscriptions);
 
 IAP_API const iap_sync_counts* iap_sync_summary_counts(const iap_sync_summary* summary);
 /** Payments found consumed elsewhere in this run. */

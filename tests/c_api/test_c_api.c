@@ -694,6 +694,11 @@ static iap_status fake_send(void* user_data, const iap_http_request* request, ia
                    : "{\"header\":{\"isSuccessful\":true,\"resultCode\":0,\"resultMessage\":\"m\"},\"result\":"
                      "[{\"paymentSeq\":\"P-1\",\"productSeq\":1001,\"currency\":\"KRW\",\"price\":1200,"
                      "\"accessToken\":\"tok-1\"}]}";
+    } else if (strcmp(request->target, "/v1/service/activeSubscriptionList") == 0 &&
+               strstr(request->body, "\"com.example.game\"") != NULL) {
+        body = "{\"header\":{\"isSuccessful\":true,\"resultCode\":0,\"resultMessage\":\"m\"},\"result\":"
+               "[{\"paymentSeq\":\"S-1\",\"productSeq\":2001,\"productId\":\"vip_monthly\","
+               "\"purchaseTime\":1767225600000,\"expiryTime\":1769904000000}]}";
     } else if (strcmp(request->target, "/v1/service/consume") == 0 && !server->consumed &&
                strstr(request->body, "\"P-1\"") != NULL && strstr(request->body, "\"tok-1\"") != NULL) {
         server->consumed = 1;
@@ -759,6 +764,25 @@ static void test_sync(void) {
     REQUIRE(iap_sync_run(client, &summary) == IAP_OK);
     CHECK(iap_sync_summary_counts(summary)->available == 0);
     iap_sync_summary_free(summary);
+
+    {
+        iap_subscriptions* subscriptions = NULL;
+        const iap_subscription* vip;
+        REQUIRE(iap_sync_active_subscriptions(client, "com.example.game", &subscriptions) == IAP_OK);
+        REQUIRE(iap_subscriptions_count(subscriptions) == 1);
+        vip = iap_subscriptions_at(subscriptions, 0);
+        CHECK(strcmp(vip->payment_seq, "S-1") == 0);
+        CHECK(strcmp(vip->product_seq, "2001") == 0);
+        CHECK(strcmp(vip->product_id, "vip_monthly") == 0);
+        CHECK(vip->has_purchase_time_ms == 1 && vip->purchase_time_ms == 1767225600000LL);
+        CHECK(vip->has_expiry_time_ms == 1 && vip->expiry_time_ms == 1769904000000LL);
+        CHECK(iap_subscriptions_at(subscriptions, 1) == NULL);
+        iap_subscriptions_free(subscriptions);
+        /* Another package: the server refuses, a typed error with its result code. */
+        CHECK(iap_sync_active_subscriptions(client, "com.example.other", &subscriptions) == IAP_SERVER_ERROR);
+        CHECK(strstr(iap_last_error_message(), "5018") != NULL);
+        CHECK(subscriptions == NULL);
+    }
     iap_sync_client_free(client);
     iap_ledger_close(ledger);
     remove(path);
