@@ -12,6 +12,9 @@
 #   copy_one_header      the single header alone, `g++ -I single_include app.cpp -lmbedtls ...`
 #   cmake_compiled       add_subdirectory(<copy>) with -DIAP_EMBEDDED_COMPILED=ON: the consumer is
 #                        compiled with -fno-exceptions and links iap_embedded::compiled
+#   c_pkg_config         the C interface from the staging install: `cc -std=c99 ... $(pkg-config
+#                        --cflags --libs iap_embedded_c)`, tests/integration/c_consumer_main.c
+#   c_find_package       the same program through find_package(iap_embedded) and iap_embedded::c
 #
 # Each one builds tests/integration/consumer_main.cpp and runs it; it must print its
 # "consumer ok (<name>)" line and exit 0. Builds of the repository itself are restricted to the
@@ -72,16 +75,44 @@ build_cmake_subdirectory() {
     cmake --build "$work/build/cmake_subdirectory" -j "$jobs"
 }
 
-build_cmake_find_package() {
-    local stage=$work/stage prefix=/opt/iap_embedded
+stage=$work/stage
+prefix=/opt/iap_embedded
+# `meson install --destdir` of the copy into the staging prefix, once, for every consumer of it.
+stage_install() {
+    [ -f "$work/build/install/.staged" ] && return 0
     meson setup "$work/build/install" "$src" --prefix="$prefix" "${repo_build_options[@]}"
     meson install -C "$work/build/install" --destdir "$stage"
+    touch "$work/build/install/.staged"
+}
+
+build_cmake_find_package() {
+    stage_install
     cmake -S "$consumers/cmake_find_package" -B "$work/build/cmake_find_package" -G Ninja \
         -DCMAKE_PREFIX_PATH="$stage$prefix" | tee "$work/build/cmake_find_package.configure"
     # The package must come from the staging prefix, not from a copy installed on this machine.
     grep -q "^-- iap_embedded .* from $stage$prefix/" "$work/build/cmake_find_package.configure" ||
         { echo "find_package(iap_embedded) did not use $stage$prefix"; return 1; }
     cmake --build "$work/build/cmake_find_package" -j "$jobs"
+}
+
+build_c_pkg_config() {
+    stage_install
+    local pc_dir libdir
+    pc_dir=$(dirname "$(find "$stage$prefix" -name iap_embedded_c.pc | head -n 1)")
+    libdir=$(dirname "$(find "$stage$prefix" -name libiap_embedded.so | head -n 1)")
+    mkdir -p "$work/build/c_pkg_config"
+    # shellcheck disable=SC2046 # pkg-config's output is a list of arguments
+    ${CC:-cc} -std=c99 -Wall -Wextra -pedantic -Werror -DCONSUMER_KIND='"c_pkg_config"' \
+        "$consumers/c_consumer_main.c" -o "$work/build/c_pkg_config/consumer" \
+        $(PKG_CONFIG_PATH="$pc_dir" PKG_CONFIG_SYSROOT_DIR="$stage" pkg-config --cflags --libs iap_embedded_c) \
+        -Wl,-rpath,"$libdir"
+}
+
+build_c_find_package() {
+    stage_install
+    cmake -S "$consumers/c_find_package" -B "$work/build/c_find_package" -G Ninja \
+        -DCMAKE_PREFIX_PATH="$stage$prefix" -DCMAKE_BUILD_RPATH="$(dirname "$(find "$stage$prefix" -name 'libiap_embedded.so' | head -n 1)")"
+    cmake --build "$work/build/c_find_package" -j "$jobs"
 }
 
 build_cmake_compiled() {
@@ -98,11 +129,12 @@ build_copy_one_header() {
 expected_line() {
     case $1 in
     copy_one_header) echo "^consumer ok \\(copy_one_header\\): iap_embedded [0-9.]+, mbedTLS key: " ;;
+    c_*) echo "^consumer ok \\($1\\): iap_embedded [0-9.]+, C interface$" ;;
     *) echo "^consumer ok \\($1\\): iap_embedded [0-9.]+, testing.hpp key: " ;;
     esac
 }
 
-names=(meson_subproject cmake_subdirectory cmake_find_package copy_one_header cmake_compiled)
+names=(meson_subproject cmake_subdirectory cmake_find_package copy_one_header cmake_compiled c_pkg_config c_find_package)
 results=()
 failed=0
 for name in "${names[@]}"; do

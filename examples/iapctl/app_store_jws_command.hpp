@@ -32,49 +32,6 @@
 
 namespace iapctl {
 
-inline json jws_to_json(const iap_embedded::verification& verified) {
-    using iap_embedded::to_string;
-    const iap_embedded::app_store_jws& v = *verified.jws;
-    auto out = json::object();
-    out.set("valid", true);
-    out.set("store", "app_store");
-    out.set("kind", to_string(v.kind));
-    if (v.environment) out.set("environment", to_string(*v.environment));
-    if (!v.bundle_id.empty()) out.set("bundle_id", v.bundle_id);
-    if (v.app_apple_id) out.set("app_apple_id", *v.app_apple_id);
-    out.set("signed_time_ms", v.signed_time_ms);
-    if (!v.notification_type.empty()) out.set("notification_type", v.notification_type);
-    if (!v.subtype.empty()) out.set("subtype", v.subtype);
-    if (!v.notification_uuid.empty()) out.set("notification_uuid", v.notification_uuid);
-    if (!v.app_version.empty()) out.set("app_version", v.app_version);
-    if (!v.original_app_version.empty()) out.set("original_app_version", v.original_app_version);
-    auto purchases = json::array();
-    for (std::size_t i = 0; i < verified.purchases.size(); ++i) {
-        json p = purchase_to_json(verified.purchases[i]);
-        const auto& d = v.transaction_details[i];
-        if (!d.type.empty()) p.set("type", d.type);
-        if (!d.in_app_ownership_type.empty()) p.set("in_app_ownership_type", d.in_app_ownership_type);
-        if (!d.storefront.empty()) p.set("storefront", d.storefront);
-        if (!d.currency.empty()) p.set("currency", d.currency);
-        if (d.price) p.set("price", *d.price);
-        if (d.revocation_reason) p.set("revocation_reason", *d.revocation_reason);
-        purchases.push(std::move(p));
-    }
-    out.set("purchases", std::move(purchases));
-    if (v.renewal_info) {
-        const auto& r = *v.renewal_info;
-        auto info = json::object();
-        if (!r.original_transaction_id.empty()) info.set("original_transaction_id", r.original_transaction_id);
-        if (!r.product_id.empty()) info.set("product_id", r.product_id);
-        if (!r.auto_renew_product_id.empty()) info.set("auto_renew_product_id", r.auto_renew_product_id);
-        if (r.auto_renew_status) info.set("auto_renew_status", *r.auto_renew_status);
-        if (r.renewal_time_ms) info.set("renewal_time_ms", *r.renewal_time_ms);
-        if (r.expiration_intent) info.set("expiration_intent", *r.expiration_intent);
-        out.set("renewal_info", std::move(info));
-    }
-    return out;
-}
-
 /// The bundle id a JWS of `kind` names, read WITHOUT verifying anything; empty when it names
 /// none or cannot be read (verification then says why).
 inline std::string unverified_jws_bundle_id(const std::string& jws, iap_embedded::app_store_jws_kind kind) {

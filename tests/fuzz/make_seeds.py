@@ -24,7 +24,8 @@ import tempfile
 import zlib
 
 TARGETS = ("fuzz_base64", "fuzz_public_key", "fuzz_purchase_json", "fuzz_asn1", "fuzz_cms",
-           "fuzz_receipt_payload", "fuzz_jws", "fuzz_x509_chain", "fuzz_ledger", "fuzz_server_response")
+           "fuzz_receipt_payload", "fuzz_jws", "fuzz_x509_chain", "fuzz_ledger", "fuzz_server_response",
+           "fuzz_c_api")
 
 APPLE_RECEIPTS = (
     "tpinappreceipt/receipt-production",
@@ -219,6 +220,14 @@ def main(testdata, out):
         seeds["fuzz_jws"][short + ".jws"] = token
         body = token.split(b".")[1]
         seeds["fuzz_jws"][short + "_payload.json"] = base64.urlsafe_b64decode(body + b"=" * (-len(body) % 4))
+
+    # The C interface (fuzz_c_api.cpp: a selector byte, then the input): StoreKit 2 JWS (1) and
+    # app receipts (2); its ONE store seeds (0) are hand-written in corpus/fuzz_c_api/.
+    for name in ("xcode/xcode-signed-transaction", "xcode/xcode-signed-renewal-info",
+                 "xcode/xcode-signed-app-transaction", "mock_signed_data/transactionInfo"):
+        seeds["fuzz_c_api"]["jws_" + name.split("/")[1]] = b"\x01" + read(jws_dir + name).strip()
+    for name in ("tpinappreceipt/receipt-sandbox-g5", "tpinappreceipt/receipt-xcode"):
+        seeds["fuzz_c_api"]["receipt_" + name.split("/")[1]] = b"\x02" + read("apple_receipts/" + name)
 
     # Certificate chains (fuzz_x509_chain.cpp: a flags byte, then 2-byte-length-prefixed DER,
     # leaf first): Apple's real chains and the upstream chain test cases.
