@@ -48,11 +48,12 @@ IAP_C_SAME(IAP_NETWORK_ERROR, network_error);
 IAP_C_SAME(IAP_TLS_ERROR, tls_error);
 IAP_C_SAME(IAP_SERVER_ERROR, server_error);
 IAP_C_SAME(IAP_MALFORMED_RESPONSE, malformed_response);
+IAP_C_SAME(IAP_ORIGINAL_TRANSACTION_ID_MISMATCH, original_transaction_id_mismatch);
 #undef IAP_C_SAME
 // The last errc: a new one after it (value 25) must be added above and to iap_status.
-static_assert(ie::to_string(static_cast<ie::errc>(IAP_MALFORMED_RESPONSE + 1)) == "unknown_error",
+static_assert(ie::to_string(static_cast<ie::errc>(IAP_ORIGINAL_TRANSACTION_ID_MISMATCH + 1)) == "unknown_error",
               "errc grew: add the new code to iap_status and to the list above");
-static_assert(IAP_OUT_OF_MEMORY > IAP_MALFORMED_RESPONSE, "C-only statuses stay outside the mirrored range");
+static_assert(IAP_OUT_OF_MEMORY > IAP_ORIGINAL_TRANSACTION_ID_MISMATCH, "C-only statuses stay outside the mirrored range");
 
 static_assert(static_cast<int>(ie::store_kind::google_play) == IAP_STORE_GOOGLE_PLAY &&
                   static_cast<int>(ie::store_kind::one_store) == IAP_STORE_ONE_STORE &&
@@ -185,13 +186,13 @@ std::optional<ie::trusted_roots> roots_of(const unsigned char* const* roots, con
 ie::app_store_receipt_options to_cpp_receipt_options(const iap_receipt_options& o) {
     ie::app_store_receipt_options out;
     out.expected_bundle_id = text_or_empty(o.expected_bundle_id);
-    if (out.expected_bundle_id.empty()) fail(IAP_MALFORMED_INPUT, "expected_bundle_id is required");
     out.expected_app_version = text_or_empty(o.expected_app_version);
     if (o.device_identifier_size != 0) {
         require(o.device_identifier, "device_identifier");
         out.device_identifier.assign(o.device_identifier, o.device_identifier + o.device_identifier_size);
     }
     out.expected_environment = environment_of(o.expected_environment, "expected_environment");
+    out.allow_sandbox = o.allow_sandbox != 0;
     out.allow_xcode = o.allow_xcode != 0;
     if (o.has_evaluation_time_ms) out.evaluation_time_ms = o.evaluation_time_ms;
     out.roots = roots_of(o.extra_roots, o.extra_root_sizes, o.extra_root_count);
@@ -201,11 +202,11 @@ ie::app_store_receipt_options to_cpp_receipt_options(const iap_receipt_options& 
 ie::app_store_jws_options to_cpp_jws_options(const iap_jws_options& o) {
     ie::app_store_jws_options out;
     if (o.kind < IAP_JWS_TRANSACTION || o.kind > IAP_JWS_NOTIFICATION) fail(IAP_INVALID_ARGUMENT, "kind is not a JWS kind");
+    out.kind = static_cast<ie::app_store_jws_kind>(o.kind);
     out.expected_bundle_id = text_or_empty(o.expected_bundle_id);
-    if (out.expected_bundle_id.empty()) fail(IAP_MALFORMED_INPUT, "expected_bundle_id is required");
-    if (o.kind == IAP_JWS_RENEWAL_INFO && text_or_empty(o.expected_original_transaction_id).empty())
-        fail(IAP_MALFORMED_INPUT, "expected_original_transaction_id is required for renewal info");
+    out.expected_original_transaction_id = text_or_empty(o.expected_original_transaction_id);
     out.expected_environment = environment_of(o.expected_environment, "expected_environment");
+    out.allow_sandbox = o.allow_sandbox != 0;
     out.allow_xcode = o.allow_xcode != 0;
     if (o.has_expected_app_apple_id) out.expected_app_apple_id = o.expected_app_apple_id;
     if (o.has_evaluation_time_ms) out.evaluation_time_ms = o.evaluation_time_ms;
@@ -610,6 +611,7 @@ IAP_API const char* iap_status_message(iap_status status) {
     case IAP_TLS_ERROR: return "the TLS connection to the IAP server failed";
     case IAP_SERVER_ERROR: return "the IAP server reported an error";
     case IAP_MALFORMED_RESPONSE: return "the IAP server's response is malformed";
+    case IAP_ORIGINAL_TRANSACTION_ID_MISMATCH: return "the renewal info is for another transaction";
     }
     return "unknown iap_embedded status";
 }

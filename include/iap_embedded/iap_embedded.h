@@ -100,6 +100,7 @@ typedef enum iap_status {
     IAP_TLS_ERROR = 22,
     IAP_SERVER_ERROR = 23,
     IAP_MALFORMED_RESPONSE = 24,
+    IAP_ORIGINAL_TRANSACTION_ID_MISMATCH = 25,
     /* C only, outside the mirrored range. */
     IAP_OUT_OF_MEMORY = 1000,    /**< an allocation failed */
     IAP_INVALID_ARGUMENT = 1001, /**< a required pointer is NULL, an index or enum is out of range */
