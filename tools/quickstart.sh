@@ -3,7 +3,7 @@
 #
 # From a fresh Debian 12 machine to a running demo: installs the Debian packages the build needs
 # (with sudo when not root), configures build/ with meson (sync component included), compiles only
-# iapctl, and runs `iapctl demo`. `meson test -C build` then builds the rest and runs the tests.
+# iapctl, and runs `iapctl demo`. README's second command builds the rest and runs the tests.
 # Extra arguments go to `meson setup` (for example --werror). Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
