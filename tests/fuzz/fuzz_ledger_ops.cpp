@@ -100,8 +100,8 @@ purchase make_purchase(input& in) {
         p.transaction_id = id("tx", in.byte(), 12);
         if ((how & 4) != 0) p.expires_time_ms = p.purchase_time_ms + 30LL * 24 * 3600 * 1000;
     }
-    if ((how & 8) != 0 && (how & 16) != 0) {
-        // Near the record limit, either side of it.
+    if ((how >> 3) == 3) {
+        // Near the record limit, either side of it (rarely: each such record is a megabyte).
         const std::size_t near = detail::ledger_format::max_payload - 256 + in.byte() * 2;
         p.product_id = std::string(near, 'p');
     }
