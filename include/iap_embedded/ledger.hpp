@@ -311,8 +311,11 @@ public:
     IAP_EMBEDDED_DECL ~ledger();
 
     /// Records `p` as consumed, durably, before returning it. `already_consumed` (saying when)
-    /// for a key consumed before; `malformed_input` for a purchase that is not in state
-    /// purchased, has no key, or bad credit options; `io_error` when the write failed (the
+    /// for a purchase consumed before by any of its ids (see "Keys" above), or with a
+    /// `payment_seq` that was consumed here, claimed, or is synced or a conflict on the server;
+    /// `malformed_input` for a purchase that is not in state purchased, has no key, bad credit
+    /// options, or a field so long that the record would exceed the ledger's record limit
+    /// (1 MiB, nothing written); `io_error` when the write failed (the
     /// purchase is then not consumed, unless a flush failed after the write reached the disk:
     /// two-phase delivery covers that case, as `undelivered` will list it).
     IAP_EMBEDDED_DECL result<ledger_entry> consume(const purchase& p, const consume_options& options = {});

@@ -116,7 +116,9 @@ struct server_refusal {
 struct sync_summary {
     std::size_t pushed = 0;                ///< server consumes confirmed in this run
     std::size_t fetched = 0;               ///< payments newly recorded as available in this run
-    std::vector<server_payment> conflicts; ///< payments found consumed elsewhere in this run
+    /// payments the server answered 5018 "already consumed" to in this run: consumed elsewhere,
+    /// or by an earlier request of ours whose answer was lost (the server cannot say which)
+    std::vector<server_payment> conflicts;
     std::vector<server_refusal> refused;   ///< pending payments the server refused in this run
     std::size_t pending = 0;               ///< consumes still waiting for the server afterwards
     std::size_t available = 0;             ///< payments available to `claim` afterwards

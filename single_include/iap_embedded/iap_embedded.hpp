@@ -1781,8 +1781,11 @@ public:
     IAP_EMBEDDED_DECL ~ledger();
 
     /// Records `p` as consumed, durably, before returning it. `already_consumed` (saying when)
-    /// for a key consumed before; `malformed_input` for a purchase that is not in state
-    /// purchased, has no key, or bad credit options; `io_error` when the write failed (the
+    /// for a purchase consumed before by any of its ids (see "Keys" above), or with a
+    /// `payment_seq` that was consumed here, claimed, or is synced or a conflict on the server;
+    /// `malformed_input` for a purchase that is not in state purchased, has no key, bad credit
+    /// options, or a field so long that the record would exceed the ledger's record limit
+    /// (1 MiB, nothing written); `io_error` when the write failed (the
     /// purchase is then not consumed, unless a flush failed after the write reached the disk:
     /// two-phase delivery covers that case, as `undelivered` will list it).
     IAP_EMBEDDED_DECL result<ledger_entry> consume(const purchase& p, const consume_options& options = {});
@@ -2089,7 +2092,9 @@ struct server_refusal {
 struct sync_summary {
     std::size_t pushed = 0;                ///< server consumes confirmed in this run
     std::size_t fetched = 0;               ///< payments newly recorded as available in this run
-    std::vector<server_payment> conflicts; ///< payments found consumed elsewhere in this run
+    /// payments the server answered 5018 "already consumed" to in this run: consumed elsewhere,
+    /// or by an earlier request of ours whose answer was lost (the server cannot say which)
+    std::vector<server_payment> conflicts;
     std::vector<server_refusal> refused;   ///< pending payments the server refused in this run
     std::size_t pending = 0;               ///< consumes still waiting for the server afterwards
     std::size_t available = 0;             ///< payments available to `claim` afterwards

@@ -25,7 +25,7 @@ import zlib
 
 TARGETS = ("fuzz_base64", "fuzz_public_key", "fuzz_purchase_json", "fuzz_asn1", "fuzz_cms",
            "fuzz_receipt_payload", "fuzz_jws", "fuzz_x509_chain", "fuzz_ledger", "fuzz_server_response",
-           "fuzz_c_api")
+           "fuzz_c_api", "fuzz_ledger_ops")
 
 APPLE_RECEIPTS = (
     "tpinappreceipt/receipt-production",
