@@ -65,6 +65,7 @@
 #include "iap_embedded/purchase.hpp"
 #include "iap_embedded/trusted_roots.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -73,6 +74,14 @@
 
 namespace iap_embedded {
 inline namespace v1 {
+
+namespace detail {
+/// The most `x5c` entries read (StoreKit 2 sends 3, Xcode 1): more is `untrusted_certificate`
+/// before any entry is decoded.
+constexpr std::size_t max_x5c_certificates = 3;
+/// The longest `x5c` entry read, in base64 characters (Apple's certificates are under 1 KiB).
+constexpr std::size_t max_x5c_entry_chars = 8 * 1024;
+} // namespace detail
 
 /// What a StoreKit 2 JWS holds.
 enum class app_store_jws_kind {

@@ -1222,6 +1222,7 @@ IAP_EMBEDDED_DECL result<std::vector<unsigned char>> parse_device_identifier(std
 #define IAP_EMBEDDED_APP_STORE_JWS_HPP
 
 
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -1230,6 +1231,14 @@ IAP_EMBEDDED_DECL result<std::vector<unsigned char>> parse_device_identifier(std
 
 namespace iap_embedded {
 inline namespace v1 {
+
+namespace detail {
+/// The most `x5c` entries read (StoreKit 2 sends 3, Xcode 1): more is `untrusted_certificate`
+/// before any entry is decoded.
+constexpr std::size_t max_x5c_certificates = 3;
+/// The longest `x5c` entry read, in base64 characters (Apple's certificates are under 1 KiB).
+constexpr std::size_t max_x5c_entry_chars = 8 * 1024;
+} // namespace detail
 
 /// What a StoreKit 2 JWS holds.
 enum class app_store_jws_kind {
@@ -6275,13 +6284,6 @@ namespace detail {
 
 /// Nested JWS (a notification's transaction and renewal info) are one level deep.
 constexpr int max_jws_nesting = 1;
-
-/// The most `x5c` entries read (StoreKit 2 sends 3, Xcode 1): more is refused before any entry is
-/// decoded.
-constexpr std::size_t max_x5c_certificates = 3;
-
-/// The longest `x5c` entry read, in base64 characters (Apple's certificates are under 1 KiB).
-constexpr std::size_t max_x5c_entry_chars = 8 * 1024;
 
 /// A compact JWS taken apart, nothing verified yet.
 struct jws_parts {

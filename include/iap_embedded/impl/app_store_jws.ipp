@@ -25,13 +25,6 @@ namespace detail {
 /// Nested JWS (a notification's transaction and renewal info) are one level deep.
 constexpr int max_jws_nesting = 1;
 
-/// The most `x5c` entries read (StoreKit 2 sends 3, Xcode 1): more is refused before any entry is
-/// decoded.
-constexpr std::size_t max_x5c_certificates = 3;
-
-/// The longest `x5c` entry read, in base64 characters (Apple's certificates are under 1 KiB).
-constexpr std::size_t max_x5c_entry_chars = 8 * 1024;
-
 /// A compact JWS taken apart, nothing verified yet.
 struct jws_parts {
     std::string_view signing_input; // "header.payload", as signed
