@@ -9,8 +9,9 @@
 #
 #   tools/run_fuzzers.sh SECONDS
 #
-# Environment: CXX (default clang++), FUZZ_BUILD_DIR (default build-libfuzzer in the source
-# root), TESTDATA_DIR (the test data the seeds are made from; default tests/data).
+# Environment: JOBS (targets fuzzed at the same time, default the number of CPUs), CXX (default
+# clang++), FUZZ_BUILD_DIR (default build-libfuzzer in the source root), TESTDATA_DIR (the test
+# data the seeds are made from; default tests/data).
 set -eu
 
 usage() { echo "usage: $0 SECONDS" >&2; exit 2; }
@@ -42,29 +43,51 @@ python3 "$root/tests/fuzz/make_seeds.py" "${TESTDATA_DIR:-$root/tests/data}" "$w
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:halt_on_error=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}"
 
-failed=""
-summary=""
-for target in $targets; do
+# One target: its fuzzing log in $work/<target>.log, "ok" or "FAILED" in $work/<target>.status.
+fuzz_one() {
+    target=$1
     corpus="$work/$target"
     artifacts="$build/fuzz-artifacts/$target"
     mkdir -p "$corpus" "$artifacts"
     cp -R "$root/tests/fuzz/corpus/$target"/. "$corpus"/
     cp -R "$work/seeds/seeds_$target"/. "$corpus"/ # empty when the test data has nothing for it
-    seeds=$(ls "$corpus" | wc -l)
-    log="$work/$target.log"
-    echo "== $target: $seconds s from $seeds seeds"
+    echo "== $target: $seconds s from $(ls "$corpus" | wc -l) seeds"
     if "$build/tests/fuzz/$target" -max_total_time="$seconds" -timeout=30 -print_final_stats=1 \
-        -artifact_prefix="$artifacts/" "$corpus" >"$log" 2>&1; then
-        status=ok
+        -artifact_prefix="$artifacts/" "$corpus" >"$work/$target.log" 2>&1; then
+        echo ok >"$work/$target.status"
     else
-        status=FAILED
+        echo FAILED >"$work/$target.status"
+    fi
+}
+
+# Each target is one single-threaded process: run JOBS of them at a time, every one for the
+# full SECONDS.
+jobs=${JOBS:-$(nproc 2>/dev/null || echo 1)}
+running=0
+for target in $targets; do
+    fuzz_one "$target" &
+    running=$((running + 1))
+    if [ "$running" -ge "$jobs" ]; then
+        wait
+        running=0
+    fi
+done
+wait
+
+failed=""
+summary=""
+for target in $targets; do
+    log="$work/$target.log"
+    status=$(cat "$work/$target.status" 2>/dev/null || echo FAILED)
+    if [ "$status" != ok ]; then
         failed="$failed $target"
-        tail -n 60 "$log"
+        echo "== $target failed:"
+        tail -n 60 "$log" 2>/dev/null || true
     fi
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     cov=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1)
-    units=$(ls "$corpus" | wc -l)
+    units=$(ls "$work/$target" | wc -l)
     summary="$summary$(printf '%-20s %-7s runs=%-10s exec/s=%-8s %s corpus=%s' \
         "$target" "$status" "${runs:-?}" "${rate:-?}" "${cov:-cov: ?}" "$units")
 "
