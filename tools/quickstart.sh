@@ -17,7 +17,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   as_root=()
   [ "$(id -u)" -eq 0 ] || as_root=(sudo)
   echo "installing: ${missing[*]}"
-  "${as_root[@]}" apt-get update -q
+  # An index that fails to download (a mirror in the middle of a sync, a foreign architecture
+  # added by the cross builds) is not fatal: the install below fails if a package is missing.
+  "${as_root[@]}" apt-get update -q || echo "apt-get update reported errors; installing with the indexes it has" >&2
   DEBIAN_FRONTEND=noninteractive "${as_root[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
