@@ -169,7 +169,8 @@ def compare_with_iapctl(lib, iapctl, testdata, verifier, verified):
     result = ctypes.c_void_p()
     check(lib.iap_verify_app_store_receipt(verifier, receipt, len(receipt), ctypes.byref(result)) == IAP_OK,
           "verify receipt: %s" % lib.iap_last_error_message())
-    check(json_of(lib, result) == iapctl_json("app-store-receipt", "--receipt", receipt_path),
+    check(json_of(lib, result) == iapctl_json("app-store-receipt", "--receipt", receipt_path,
+                                            "--bundle-id", "dev.bonzer.weeka.app"),
           "App Store receipt JSON equals iapctl's")
     lib.iap_verification_free(result)
 
@@ -183,7 +184,8 @@ def compare_with_iapctl(lib, iapctl, testdata, verifier, verified):
     jws = read(jws_path, strip=True)
     check(lib.iap_verify_app_store_jws(verifier, jws, len(jws), ctypes.byref(result)) == IAP_OK,
           "verify jws: %s" % lib.iap_last_error_message())
-    check(json_of(lib, result) == iapctl_json("app-store-jws", "--jws", jws_path, "--allow-xcode"),
+    check(json_of(lib, result) == iapctl_json("app-store-jws", "--jws", jws_path, "--allow-xcode",
+                                            "--bundle-id", "com.example.naturelab.backyardbirds.example"),
           "StoreKit 2 JSON equals iapctl's")
     lib.iap_verification_free(result)
 

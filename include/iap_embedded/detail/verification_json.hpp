@@ -69,6 +69,9 @@ inline json verification_to_json(const verification& v) {
     auto purchases = json::array();
     for (const auto& p : v.purchases) purchases.push(purchase_to_json(p));
     out.set("purchases", std::move(purchases));
+    // The library checks an App Store bundle id against the caller's, always (iapctl, when not
+    // given one, sets this to false).
+    if (v.app_store) out.set("bundle_id_checked", true);
     return out;
 }
 
@@ -112,6 +115,7 @@ inline json jws_to_json(const verification& verified) {
         if (r.expiration_intent) info.set("expiration_intent", *r.expiration_intent);
         out.set("renewal_info", std::move(info));
     }
+    out.set("bundle_id_checked", true);
     return out;
 }
 
