@@ -8,7 +8,8 @@
 #   1. installs what is missing (as root, or through sudo): clang-14, libc++-14-dev,
 #      libc++abi-14-dev;
 #   2. configures with CXX=clang++-14 and -stdlib=libc++ in cpp_args and cpp_link_args
-#      (-Dsync=disabled -Dfuzz=false -Dbenchmarks=false; mbedTLS is C and picojson and Catch2 v2
+#      (-Dsync=disabled -Dfuzz=false -Dbenchmarks=false, -Dtest_variants=all for the separately
+#      compiled library; mbedTLS is C and picojson and Catch2 v2
 #      are header-only, so nothing else needs a libc++ build);
 #   3. builds iapctl, the example programs, the `unit` test program and the library compiled
 #      once on its own (IAP_EMBEDDED_SEPARATE_COMPILATION, iap_embedded_separate), checks that
@@ -45,7 +46,7 @@ if ! installed; then
 fi
 
 # 2. Configuration.
-options=(-Dsync=disabled -Dfuzz=false -Dbenchmarks=false -Dexamples=true -Dtests=true
+options=(-Dsync=disabled -Dfuzz=false -Dbenchmarks=false -Dexamples=true -Dtests=true -Dtest_variants=all
          -Doptimization=2 -Ddebug=false -Dcpp_args=-stdlib=libc++ -Dcpp_link_args=-stdlib=libc++)
 if [ -f "$build/build.ninja" ]; then
     meson setup --reconfigure "$build" "$root" "${options[@]}" >/dev/null
