@@ -17,7 +17,7 @@
  *
  * Rules.
  * - Status. Every function that can fail returns an iap_status; IAP_OK (0) is success. Its values
- *   1..24 are iap_embedded::errc one to one (same names, same numbers); values from 1000 on exist
+ *   1..25 are iap_embedded::errc one to one (same names, same numbers); values from 1000 on exist
  *   only in C (IAP_OUT_OF_MEMORY, IAP_INVALID_ARGUMENT, IAP_UNKNOWN_ERROR).
  * - Messages. Every call that returns an iap_status also sets the calling thread's last message:
  *   the precise explanation of a failure (what was wrong with this input), "" after success.
@@ -73,7 +73,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------------- */
 /* Status and messages                                                                             */
 
-/** Why a call failed. 1..24 mirror iap_embedded::errc (see error.hpp for each meaning). */
+/** Why a call failed. 1..25 mirror iap_embedded::errc (see error.hpp for each meaning). */
 typedef enum iap_status {
     IAP_OK = 0,
     IAP_MALFORMED_INPUT = 1,
