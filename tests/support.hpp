@@ -12,6 +12,7 @@
 
 #include <stdlib.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <iterator>
@@ -20,6 +21,12 @@
 #include <vector>
 
 namespace test_support {
+
+/// Instants where 32-bit time arithmetic breaks, in ms since the epoch: 2^31 s
+/// (2038-01-19T03:14:08Z) and 2^32 s (2106-02-07T06:28:16Z).
+constexpr std::int64_t ms2038 = 2147483648000;
+constexpr std::int64_t ms2106 = 4294967296000;
+
 
 /// The exact bytes of a file; fails the current test when it cannot be read.
 inline std::string read_file(const std::string& path) {

@@ -28,8 +28,9 @@ using iap_embedded::detail::parse_receipt_time_ms;
 
 constexpr std::int64_t s2038 = 2147483648;  // 2038-01-19T03:14:08Z = 2^31 s
 constexpr std::int64_t s2106 = 4294967296;  // 2106-02-07T06:28:16Z = 2^32 s
-constexpr std::int64_t ms2038 = s2038 * 1000;
-constexpr std::int64_t ms2106 = s2106 * 1000;
+using test_support::ms2038;
+using test_support::ms2106;
+static_assert(ms2038 == s2038 * 1000 && ms2106 == s2106 * 1000);
 
 // An EC P-256 root and a leaf it issued, both valid from 2038-01-19T03:14:08Z to
 // 2106-02-07T06:28:16Z (notBefore a UTCTime, notAfter a GeneralizedTime), made with

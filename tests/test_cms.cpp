@@ -21,7 +21,7 @@ using iap_embedded::errc;
 using iap_embedded::detail::digest_kind;
 using bytes = std::vector<unsigned char>;
 
-bytes receipt_der(const std::string& name) {
+bytes receipt_der_bytes(const std::string& name) {
     auto der = iap_embedded::decode_base64(test_support::read_testdata("apple_receipts/" + name));
     REQUIRE(der);
     return *der;
@@ -54,7 +54,7 @@ TEST_CASE("cms: real DER receipts have 3 certificates, one RSA signer and the pa
                           expectation{"tpinappreceipt/receipt-sandbox-g5", digest_kind::sha256},
                           expectation{"tpinappreceipt/receipt-sandbox-legacy", digest_kind::sha1}}) {
         INFO(e.name);
-        const bytes der = receipt_der(e.name);
+        const bytes der = receipt_der_bytes(e.name);
         auto sd = parse(der);
         INFO(sd.message());
         REQUIRE(sd);
@@ -84,7 +84,7 @@ TEST_CASE("cms: Xcode's BER receipt (indefinite lengths) parses, with one self-s
     for (const char* name : {"tpinappreceipt/receipt-xcode", "tpinappreceipt/receipt-xcode-with-purchases",
                              "app-store-server-library/xcode-app-receipt-empty"}) {
         INFO(name);
-        const bytes der = receipt_der(name);
+        const bytes der = receipt_der_bytes(name);
         auto sd = parse(der);
         INFO(sd.message());
         REQUIRE(sd);
@@ -92,7 +92,7 @@ TEST_CASE("cms: Xcode's BER receipt (indefinite lengths) parses, with one self-s
         CHECK(sd->signer.digest == digest_kind::sha256);
         CHECK(sd->content.size() > 100);
     }
-    const bytes xcode = receipt_der("tpinappreceipt/receipt-xcode");
+    const bytes xcode = receipt_der_bytes("tpinappreceipt/receipt-xcode");
     CHECK(xcode[1] == 0x80); // really indefinite-length BER
 }
 
@@ -111,7 +111,7 @@ TEST_CASE("cms: empty input, garbage, JSON and the iOS 6 transaction receipt are
 }
 
 TEST_CASE("cms: trailing bytes after the ContentInfo are refused") {
-    bytes der = receipt_der("tpinappreceipt/receipt-production");
+    bytes der = receipt_der_bytes("tpinappreceipt/receipt-production");
     der.push_back(0x00);
     auto sd = parse(der);
     REQUIRE_FALSE(sd);
@@ -121,7 +121,7 @@ TEST_CASE("cms: trailing bytes after the ContentInfo are refused") {
 
 TEST_CASE("cms: every truncation of a real receipt fails cleanly") {
     for (const char* name : {"tpinappreceipt/receipt-production", "tpinappreceipt/receipt-xcode"}) {
-        const bytes der = receipt_der(name);
+        const bytes der = receipt_der_bytes(name);
         for (std::size_t n = 0; n < der.size(); n += (n < 64 ? 1 : 7)) {
             const bytes cut(der.begin(), der.begin() + static_cast<std::ptrdiff_t>(n));
             auto sd = parse(cut);
@@ -134,7 +134,7 @@ TEST_CASE("cms: every truncation of a real receipt fails cleanly") {
 
 TEST_CASE("cms: digests other than SHA-1 and SHA-256 are unsupported_algorithm") {
     const bytes sha512_oid{0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03};
-    bytes sha512 = receipt_der("tpinappreceipt/receipt-production");
+    bytes sha512 = receipt_der_bytes("tpinappreceipt/receipt-production");
     REQUIRE(replace_all(sha512, sha256_oid, sha512_oid) >= 2);
     auto a = parse(sha512);
     REQUIRE_FALSE(a);
@@ -142,7 +142,7 @@ TEST_CASE("cms: digests other than SHA-1 and SHA-256 are unsupported_algorithm")
     CHECK(a.message().find("2.16.840.1.101.3.4.2.3") != std::string::npos);
 
     // An unknown digest of the same length as SHA-1's OID: 1.3.14.3.2.25.
-    bytes sha1_receipt = receipt_der("tpinappreceipt/receipt-sandbox-legacy");
+    bytes sha1_receipt = receipt_der_bytes("tpinappreceipt/receipt-sandbox-legacy");
     REQUIRE(replace_all(sha1_receipt, bytes{0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x1A},
                         bytes{0x06, 0x05, 0x2B, 0x0E, 0x03, 0x02, 0x19}) >= 2);
     auto b = parse(sha1_receipt);
@@ -151,7 +151,7 @@ TEST_CASE("cms: digests other than SHA-1 and SHA-256 are unsupported_algorithm")
 }
 
 TEST_CASE("cms: a ContentInfo of another type, or other content, is not a receipt") {
-    bytes enveloped = receipt_der("tpinappreceipt/receipt-production");
+    bytes enveloped = receipt_der_bytes("tpinappreceipt/receipt-production");
     // 1.2.840.113549.1.7.2 (signedData) -> 1.2.840.113549.1.7.3 (envelopedData), first occurrence.
     const bytes signed_data_oid{0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x02};
     auto it = std::search(enveloped.begin(), enveloped.end(), signed_data_oid.begin(), signed_data_oid.end());
@@ -162,7 +162,7 @@ TEST_CASE("cms: a ContentInfo of another type, or other content, is not a receip
     CHECK(a.error_code() == errc::not_a_receipt);
     CHECK(a.message().find("not a CMS SignedData") != std::string::npos);
 
-    bytes other_content = receipt_der("tpinappreceipt/receipt-production");
+    bytes other_content = receipt_der_bytes("tpinappreceipt/receipt-production");
     const bytes data_oid{0x06, 0x09, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D, 0x01, 0x07, 0x01};
     auto d = std::search(other_content.begin(), other_content.end(), data_oid.begin(), data_oid.end());
     REQUIRE(d != other_content.end());
@@ -183,7 +183,7 @@ TEST_CASE("cms: signed attributes are re-tagged as a SET for verification") {
 }
 
 TEST_CASE("cms: DER content is viewed in the input, BER segments are joined into a buffer of their own") {
-    const bytes der = receipt_der("tpinappreceipt/receipt-production");
+    const bytes der = receipt_der_bytes("tpinappreceipt/receipt-production");
     auto sd = parse(der);
     REQUIRE(sd);
     CHECK(sd->content.data() >= der.data());
@@ -192,7 +192,7 @@ TEST_CASE("cms: DER content is viewed in the input, BER segments are joined into
     CHECK(copy.content == sd->content);
     CHECK(copy.content.data() == sd->content.data());
 
-    const bytes xcode = receipt_der("tpinappreceipt/receipt-xcode");
+    const bytes xcode = receipt_der_bytes("tpinappreceipt/receipt-xcode");
     auto ber = parse(xcode);
     REQUIRE(ber);
     const bool inside = ber->content.data() >= xcode.data() && ber->content.data() < xcode.data() + xcode.size();

@@ -28,8 +28,8 @@ using iap_embedded::product_kind;
 using iap_embedded::purchase_key;
 using iap_embedded::store_kind;
 
-constexpr std::int64_t ms2038 = 2147483648000; // 2038-01-19T03:14:08Z
-constexpr std::int64_t ms2106 = 4294967296000; // 2106-02-07T06:28:16Z
+using test_support::ms2038;
+using test_support::ms2106;
 constexpr std::int64_t ms2107 = 4323283200000; // 2107-01-01
 constexpr std::int64_t ms9999 = 253402300799999;
 

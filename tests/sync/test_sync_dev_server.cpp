@@ -30,7 +30,7 @@ using test_support::scratch_dir;
 
 namespace {
 
-std::string pki(const std::string& name) { return std::string(IAP_EMBEDDED_TEST_PKI_DIR) + "/" + name; }
+std::string pki_path(const std::string& name) { return std::string(IAP_EMBEDDED_TEST_PKI_DIR) + "/" + name; }
 
 /// A dev server (HTTPS with a generated certificate that the client pins, or HTTP), a ledger and a
 /// sync client for user-1 in market GG.
@@ -339,7 +339,7 @@ TEST_CASE("dev server: a certificate from an unknown CA or for another host is r
     {
         rig r;
         const std::string seq = r.consume_seeded("token-1");
-        r.tls.ca_certificates = test_support::read_file(pki("ca.pem"));
+        r.tls.ca_certificates = test_support::read_file(pki_path("ca.pem"));
         r.connect();
         auto client = r.client();
         auto got = client.sync();
@@ -350,7 +350,7 @@ TEST_CASE("dev server: a certificate from an unknown CA or for another host is r
     }
     // A certificate from the trusted CA, but for wrong.example.
     {
-        rig r(true, {"--cert", pki("wrong_host.pem"), "--key", pki("leaf_key.pem")}, pki("ca.pem"), false);
+        rig r(true, {"--cert", pki_path("wrong_host.pem"), "--key", pki_path("leaf_key.pem")}, pki_path("ca.pem"), false);
         consume_options o;
         o.payment_seq = "2026112700000001";
         o.access_token = "token";
@@ -363,7 +363,7 @@ TEST_CASE("dev server: a certificate from an unknown CA or for another host is r
     }
     // The same CA with a certificate for localhost and 127.0.0.1 is accepted.
     {
-        rig r(true, {"--cert", pki("localhost.pem"), "--key", pki("leaf_key.pem")}, pki("ca.pem"));
+        rig r(true, {"--cert", pki_path("localhost.pem"), "--key", pki_path("leaf_key.pem")}, pki_path("ca.pem"));
         const std::string seq = r.consume_seeded("token-1");
         auto client = r.client();
         REQUIRE(client.sync());
