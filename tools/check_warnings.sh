@@ -47,18 +47,34 @@ trap 'rm -rf "$work"' EXIT INT TERM
 
 failed=()
 # COMPILER STD INCLUDE_DIR HEADER [ARGS...]: HEADER (a path relative to INCLUDE_DIR) alone in a
-# translation unit, compiled with ARGS (default -fsyntax-only).
+# translation unit, compiled with ARGS (default -fsyntax-only). Runs in the background, at most
+# $jobs at a time; header_results waits for them all and reports.
+header_jobs=0
 header_alone() {
-    local compiler=$1 std=$2 include_dir=$3 header=$4 out=$work/header.log
+    local compiler=$1 std=$2 include_dir=$3 header=$4
     shift 4
     [ $# -gt 0 ] || set -- -fsyntax-only
-    if printf '#include "%s"\n' "$header" |
-        "$compiler" "-std=$std" "${strict[@]}" -I "$include_dir" "$@" -x c++ - 2>"$out"; then
-        return 0
-    fi
-    echo "   $header $*: FAILED"
-    sed 's/^/   | /' "$out" | head -n 60
-    return 1
+    header_jobs=$((header_jobs + 1))
+    local log=$work/header.$header_jobs.log
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n || true; done
+    (
+        if ! printf '#include "%s"\n' "$header" |
+            "$compiler" "-std=$std" "${strict[@]}" -I "$include_dir" "${@//@OUT@/$work/object.$header_jobs.o}" \
+                -x c++ - 2>"$log.out"; then
+            { echo "   $header $*: FAILED"; sed 's/^/   | /' "$log.out" | head -n 60; } >"$log.failed"
+        fi
+    ) &
+}
+# Waits for the header_alone jobs; prints their failures; returns 1 if any failed.
+header_results() {
+    wait
+    local f status=0
+    for f in "$work"/header.*.log.failed; do
+        [ -e "$f" ] || continue
+        cat "$f"; status=1
+    done
+    rm -f "$work"/header.*
+    return $status
 }
 
 for combination in "${combinations[@]}"; do
@@ -75,18 +91,19 @@ for combination in "${combinations[@]}"; do
 
     echo "-- public headers, each alone"
     ok=1
-    separate=(-DIAP_EMBEDDED_SEPARATE_COMPILATION -c -o "$work/library.o")
+    separate=(-DIAP_EMBEDDED_SEPARATE_COMPILATION -c -o @OUT@)
     for header in "$root"/include/iap_embedded/*.hpp; do
         case ${header##*/} in
             # The library's definitions for separate compilation: compiled to object code, so
             # that the optimizer's warnings cover every non-template function of the library.
-            *src.hpp) header_alone "$compiler" "$std" "$root/include" "iap_embedded/${header##*/}" "${separate[@]}" || ok=0 ;;
-            *) header_alone "$compiler" "$std" "$root/include" "iap_embedded/${header##*/}" || ok=0 ;;
+            *src.hpp) header_alone "$compiler" "$std" "$root/include" "iap_embedded/${header##*/}" "${separate[@]}" ;;
+            *) header_alone "$compiler" "$std" "$root/include" "iap_embedded/${header##*/}" ;;
         esac
     done
-    header_alone "$compiler" "$std" "$root/single_include" iap_embedded/iap_embedded.hpp || ok=0
+    header_alone "$compiler" "$std" "$root/single_include" iap_embedded/iap_embedded.hpp
     header_alone "$compiler" "$std" "$root/single_include" iap_embedded/iap_embedded.hpp \
-        -DIAP_EMBEDDED_SOURCE "${separate[@]}" || ok=0
+        -DIAP_EMBEDDED_SOURCE "${separate[@]}"
+    header_results || ok=0
     [ $ok -eq 1 ] || failed+=("$combination headers")
     if [ $headers_only -eq 1 ]; then
         echo "   $(( $(date +%s) - started )) s"
@@ -96,7 +113,7 @@ for combination in "${combinations[@]}"; do
     echo "-- examples, tests and self-containment units through Meson"
     dir=$prefix-$combination
     options=(--werror -Dwarning_level=3 "-Dcpp_std=$std" "-Dcpp_args=-Wshadow -Wconversion"
-             -Doptimization=2 -Ddebug=false -Dsync=enabled -Dexamples=true -Dtests=true
+             -Doptimization=2 -Ddebug=false -Dtest_build=as_configured -Dsync=enabled -Dexamples=true -Dtests=true
              -Dfuzz=false -Dbenchmarks=false)
     if [ -f "$dir/build.ninja" ]; then
         meson configure "$dir" "${options[@]}" >/dev/null

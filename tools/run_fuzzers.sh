@@ -24,7 +24,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-libfuzzer}
 targets="fuzz_base64 fuzz_public_key fuzz_purchase_json fuzz_asn1 fuzz_cms fuzz_receipt_payload fuzz_jws fuzz_x509_chain fuzz_ledger fuzz_server_response fuzz_c_api fuzz_ledger_ops"
 
-set -- -Dfuzz=true -Dfuzz_engine=libfuzzer -Dtests=false -Dexamples=false -Dbenchmarks=false \
+set -- -Dfuzz=true -Dfuzz_engine=libfuzzer -Dtest_build=as_configured -Dtests=false -Dexamples=false -Dbenchmarks=false \
     -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized \
     -Dcpp_args=-fno-sanitize-recover=all -Dcpp_link_args=-fno-sanitize-recover=all
 if [ -d "$build/meson-private" ]; then

@@ -7,10 +7,11 @@
 // "claimed" for --claim); exit 0 on success, 1 with "error" (and the same counts, read from the
 // ledger) when the server could not be reached or failed, 2 on usage errors. --claim consumes
 // available payments after the sync, server first.
-#ifndef IAPCTL_SYNC_COMMAND_HPP
-#define IAPCTL_SYNC_COMMAND_HPP
+//
+// Its own translation unit: it is the only part of iapctl that includes Boost.Beast, and compiles
+// beside main.cpp.
+#include "sync_command.hpp"
 
-#include "cli.hpp"
 #include "ledger_command.hpp"
 
 #include <iap_embedded/beast_transport.hpp>
@@ -22,7 +23,7 @@
 
 namespace iapctl {
 
-inline outcome run_sync(const std::vector<std::string>& args) {
+outcome run_sync(const std::vector<std::string>& args) {
     using namespace ledger_detail;
     flags f;
     std::string problem;
@@ -107,5 +108,3 @@ inline outcome run_sync(const std::vector<std::string>& args) {
 }
 
 } // namespace iapctl
-
-#endif // IAPCTL_SYNC_COMMAND_HPP
