@@ -10,7 +10,9 @@
 #   2. configures with CXX=clang++-14 and -stdlib=libc++ in cpp_args and cpp_link_args
 #      (-Dsync=disabled -Dfuzz=false -Dbenchmarks=false, -Dtest_variants=all for the separately
 #      compiled library; mbedTLS is C and picojson and Catch2 v2
-#      are header-only, so nothing else needs a libc++ build);
+#      are header-only, so nothing else needs a libc++ build), and -Dtest_build=as_configured:
+#      the tests too are compiled at -O2, file by file, so that CI runs the unit suite optimized
+#      as apps build the library (the default build compiles test programs at -O1);
 #   3. builds iapctl, the example programs, the `unit` test program and the library compiled
 #      once on its own (IAP_EMBEDDED_SEPARATE_COMPILATION, iap_embedded_separate), checks that
 #      every program needs libc++.so.1 and not libstdc++.so.6, and runs the unit suite (which
@@ -47,7 +49,8 @@ fi
 
 # 2. Configuration.
 options=(-Dsync=disabled -Dfuzz=false -Dbenchmarks=false -Dexamples=true -Dtests=true -Dtest_variants=all
-         -Doptimization=2 -Ddebug=false -Dcpp_args=-stdlib=libc++ -Dcpp_link_args=-stdlib=libc++)
+         -Doptimization=2 -Ddebug=false -Dtest_build=as_configured
+         -Dcpp_args=-stdlib=libc++ -Dcpp_link_args=-stdlib=libc++)
 if [ -f "$build/build.ninja" ]; then
     meson setup --reconfigure "$build" "$root" "${options[@]}" >/dev/null
 else
