@@ -419,8 +419,8 @@ typedef struct iap_consume_options {
      * without_server_payment, unless it is a subscription (ledger.hpp, "Keys"). */
     const char* payment_seq;
     const char* access_token;
-    /** The purchase has no IAP server payment (bought outside the IAP SDK). Added in 0.2: a
-     * struct_size that ends before it reads as 0. */
+    /** The purchase has no IAP server payment (bought outside the IAP SDK). A struct_size that
+     * ends before it (a program built against an older header) reads it as 0. */
     int without_server_payment;
 } iap_consume_options;
 

@@ -1815,16 +1815,17 @@ public:
     /// for a purchase consumed before by any of its ids (see "Keys" above), or with a
     /// `payment_seq` that was consumed here, claimed, or is synced or a conflict on the server;
     /// `malformed_input` for a purchase that is not in state purchased, has no key, bad credit
-    /// options, no `payment_seq` where one is needed (see "Keys" above), or a field so long that the record would exceed the ledger's record limit
-    /// (1 MiB, nothing written); `io_error` when the write failed (the
-    /// purchase is then not consumed, unless a flush failed after the write reached the disk:
-    /// two-phase delivery covers that case, as `undelivered` will list it).
+    /// options, no `payment_seq` where one is needed (see "Keys" above), or a field so long that
+    /// the record would exceed the ledger's record limit (1 MiB, nothing written); `io_error`
+    /// when the write failed (the purchase is then not consumed, unless a flush failed after the
+    /// write reached the disk: two-phase delivery covers that case, as `undelivered` will list it).
     IAP_EMBEDDED_DECL result<ledger_entry> consume(const purchase& p, const consume_options& options = {});
 
     /// Records, durably, that the consumed purchase `key` is the IAP server payment `payment_seq`:
     /// the entry gets the payment, and the ledger the same "server consume pending" intent that a
     /// consume with a `payment_seq` writes (a payment the server already settled stays as it is).
     /// `access_token` may be empty when the ledger lists the payment (its listed token is used).
+    /// A link replaces a declaration that the entry has no payment (`mark_without_server_payment`).
     /// Idempotent for the entry's own payment. `malformed_input` for a key never consumed, an
     /// entry that has another payment, a payment listed for another store, or no access token;
     /// `already_consumed` for a payment claimed or consumed here as another purchase.
