@@ -9,6 +9,7 @@
 #include "iap_embedded/detail/verification_json.hpp"
 
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
@@ -49,11 +50,12 @@ IAP_C_SAME(IAP_TLS_ERROR, tls_error);
 IAP_C_SAME(IAP_SERVER_ERROR, server_error);
 IAP_C_SAME(IAP_MALFORMED_RESPONSE, malformed_response);
 IAP_C_SAME(IAP_ORIGINAL_TRANSACTION_ID_MISMATCH, original_transaction_id_mismatch);
+IAP_C_SAME(IAP_CONFLICT, conflict);
 #undef IAP_C_SAME
-// The last errc: a new one after it (value 25) must be added above and to iap_status.
-static_assert(ie::to_string(static_cast<ie::errc>(IAP_ORIGINAL_TRANSACTION_ID_MISMATCH + 1)) == "unknown_error",
+// The last errc: a new one after it (value 26) must be added above and to iap_status.
+static_assert(ie::to_string(static_cast<ie::errc>(IAP_CONFLICT + 1)) == "unknown_error",
               "errc grew: add the new code to iap_status and to the list above");
-static_assert(IAP_OUT_OF_MEMORY > IAP_ORIGINAL_TRANSACTION_ID_MISMATCH, "C-only statuses stay outside the mirrored range");
+static_assert(IAP_OUT_OF_MEMORY > IAP_CONFLICT, "C-only statuses stay outside the mirrored range");
 
 static_assert(static_cast<int>(ie::store_kind::google_play) == IAP_STORE_GOOGLE_PLAY &&
                   static_cast<int>(ie::store_kind::one_store) == IAP_STORE_ONE_STORE &&
@@ -358,6 +360,7 @@ struct iap_entries {
             x.credit_balance = e.credit_balance.c_str();
             x.credit_amount = e.credit_amount;
             x.payment_seq = e.payment_seq.c_str();
+            x.without_server_payment = e.without_server_payment ? 1 : 0;
             c.push_back(x);
         }
     }
@@ -542,7 +545,7 @@ ie::history_filter filter_of(const iap_history_filter* filter) {
 ie::consume_options consume_options_of(const iap_consume_options* options) {
     ie::consume_options o;
     if (options == nullptr) return o;
-    check_struct(options, sizeof(iap_consume_options), "options");
+    check_struct(options, offsetof(iap_consume_options, without_server_payment), "options");
     if (options->kind < IAP_PRODUCT_AUTOMATIC || options->kind > IAP_PRODUCT_SUBSCRIPTION)
         fail(IAP_INVALID_ARGUMENT, "options->kind is not a product kind");
     o.kind = static_cast<ie::product_kind>(options->kind);
@@ -553,7 +556,14 @@ ie::consume_options consume_options_of(const iap_consume_options* options) {
     if (options->has_expires_time_ms) o.expires_time_ms = options->expires_time_ms;
     o.payment_seq = text_or_empty(options->payment_seq);
     o.access_token = text_or_empty(options->access_token);
+    if (options->struct_size >= offsetof(iap_consume_options, without_server_payment) + sizeof(int))
+        o.without_server_payment = options->without_server_payment != 0;
     return o;
+}
+
+/// `entry` as a one-entry list in *out (when out is not null).
+void entry_out(ie::ledger_entry entry, iap_entries** out) {
+    if (out) *out = make<iap_entries>(std::vector<ie::ledger_entry>{std::move(entry)});
 }
 
 void consume(iap_ledger* ledger, const iap_verification* verification, std::size_t index,
@@ -561,8 +571,7 @@ void consume(iap_ledger* ledger, const iap_verification* verification, std::size
     if (out) *out = nullptr;
     require(ledger, "ledger");
     const auto& p = purchase_at(verification, index);
-    auto entry = take(ledger->cpp.consume(p, options));
-    if (out) *out = make<iap_entries>(std::vector<ie::ledger_entry>{std::move(entry)});
+    entry_out(take(ledger->cpp.consume(p, options)), out);
 }
 
 } // namespace
@@ -612,6 +621,7 @@ IAP_API const char* iap_status_message(iap_status status) {
     case IAP_SERVER_ERROR: return "the IAP server reported an error";
     case IAP_MALFORMED_RESPONSE: return "the IAP server's response is malformed";
     case IAP_ORIGINAL_TRANSACTION_ID_MISMATCH: return "the renewal info is for another transaction";
+    case IAP_CONFLICT: return "the ledger cannot tell whether this purchase was already granted";
     }
     return "unknown iap_embedded status";
 }
@@ -861,6 +871,34 @@ IAP_API iap_status iap_ledger_consume_credit(iap_ledger* ledger, const iap_verif
     });
 }
 
+IAP_API iap_status iap_ledger_link_payment(iap_ledger* ledger, const char* key, const char* payment_seq,
+                                           const char* access_token, iap_entries** out) {
+    return guard([&] {
+        if (out) *out = nullptr;
+        require(ledger, "ledger");
+        require(payment_seq, "payment_seq");
+        entry_out(take(ledger->cpp.link_payment(key_of(key), payment_seq, text_or_empty(access_token))), out);
+    });
+}
+
+IAP_API iap_status iap_ledger_mark_without_server_payment(iap_ledger* ledger, const char* key, iap_entries** out) {
+    return guard([&] {
+        if (out) *out = nullptr;
+        require(ledger, "ledger");
+        entry_out(take(ledger->cpp.mark_without_server_payment(key_of(key))), out);
+    });
+}
+
+IAP_API iap_status iap_ledger_unlinked_consumes(const iap_ledger* ledger, iap_store store, iap_entries** out) {
+    return guard([&] {
+        require(out, "out");
+        *out = nullptr;
+        require(ledger, "ledger");
+        if (store < IAP_STORE_GOOGLE_PLAY || store > IAP_STORE_APP_STORE) fail(IAP_INVALID_ARGUMENT, "store is not a store");
+        *out = make<iap_entries>(ledger->cpp.unlinked_consumes(static_cast<ie::store_kind>(store)));
+    });
+}
+
 IAP_API iap_status iap_ledger_mark_delivered(iap_ledger* ledger, const char* key) {
     return guard([&] {
         require(ledger, "ledger");
@@ -873,8 +911,7 @@ IAP_API iap_status iap_ledger_record_update(iap_ledger* ledger, const iap_verifi
     return guard([&] {
         if (out) *out = nullptr;
         require(ledger, "ledger");
-        auto entry = take(ledger->cpp.record_update(purchase_at(verification, index), store_time_ms));
-        if (out) *out = make<iap_entries>(std::vector<ie::ledger_entry>{std::move(entry)});
+        entry_out(take(ledger->cpp.record_update(purchase_at(verification, index), store_time_ms)), out);
     });
 }
 

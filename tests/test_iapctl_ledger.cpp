@@ -226,3 +226,28 @@ TEST_CASE("iapctl ledger consume --payment-seq records a server consume pending"
     require_usage_error(iapctl(consume_args(dir.path() + "/m", {"--payment-seq", "1"})));
     require_usage_error(iapctl(consume_args(dir.path() + "/m", {"--access-token", "t"})));
 }
+
+TEST_CASE("iapctl ledger link and no-payment: a purchase consumed without its payment is resolved") {
+    iapctl_runner::scratch_dir dir;
+    const std::string ledger = dir.path() + "/l";
+    ok_json(iapctl(consume_args(ledger)));
+    const auto linked = ok_json(iapctl({"ledger", "link", "--ledger", ledger, "--key", "google_play:some-token",
+                                        "--payment-seq", "2026112710001", "--access-token", "tok-1"}));
+    CHECK(linked.at("linked").get<picojson::object>().at("payment_seq").get<std::string>() == "2026112710001");
+    const auto payments = ok_json(iapctl({"ledger", "payments", "--ledger", ledger, "--state", "pending"}));
+    CHECK(payments.at("payments").get<picojson::array>().size() == 1);
+    // Linked: it has a payment, so it is not declared without one.
+    require_error(iapctl({"ledger", "no-payment", "--ledger", ledger, "--key", "google_play:some-token"}),
+                  "malformed_input");
+    require_error(iapctl({"ledger", "link", "--ledger", ledger, "--key", "google_play:other", "--payment-seq", "1",
+                          "--access-token", "t"}),
+                  "malformed_input");
+    require_usage_error(iapctl({"ledger", "link", "--ledger", ledger, "--key", "google_play:some-token"}));
+
+    // Declared without a payment, at the consume or later (idempotent).
+    const std::string second = dir.path() + "/m";
+    const auto outside = ok_json(iapctl(consume_args(second, {"--without-server-payment"})));
+    CHECK(outside.at("consumed").get<picojson::array>().at(0).get<picojson::object>().at("without_server_payment").get<bool>());
+    const auto declared = ok_json(iapctl({"ledger", "no-payment", "--ledger", second, "--key", "google_play:some-token"}));
+    CHECK(declared.at("without_server_payment").get<picojson::object>().at("without_server_payment").get<bool>());
+}

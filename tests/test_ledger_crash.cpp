@@ -320,3 +320,71 @@ TEST_CASE("ledger fault injection: a failed write that cannot be undone stops al
     CHECK(reopened->recovered_bytes() > 0); // the half-written record was a torn tail
     CHECK(reopened->consume(google_purchase("b")));
 }
+
+TEST_CASE("ledger torn and failed writes: a link or a declaration of no payment is all there or not at all") {
+    for (const bool keyed : {false, true}) {
+        for (const bool link : {true, false}) {
+            INFO((keyed ? "keyed" : "unkeyed") << ", " << (link ? "link_payment" : "mark_without_server_payment"));
+            ledger_test::scratch_dir dir;
+            const auto path = dir.file("l");
+            ledger_options options;
+            if (keyed) options.hmac_key = "link key";
+            const auto write = [&](ledger& l) {
+                return link ? l.link_payment(google_key("a"), "P1") : l.mark_without_server_payment(google_key("a"));
+            };
+            std::uint64_t before = 0;
+            {
+                auto l = ledger::open(path, options);
+                REQUIRE(l);
+                REQUIRE(l->consume(google_purchase("a")));
+                REQUIRE(l->consume(google_purchase("b")));
+                server_payment listed;
+                listed.payment_seq = "P1";
+                listed.access_token = "token-P1";
+                listed.market = "GG";
+                REQUIRE(l->record_server_available(listed));
+                before = l->file_size();
+                REQUIRE(write(*l));
+            }
+            const auto full = ledger_test::read_bytes(path);
+            for (std::uint64_t cut = before; cut <= full.size(); ++cut) {
+                INFO("cut at " << cut << " of " << full.size());
+                ledger_test::write_bytes(path, full.substr(0, cut));
+                auto l = ledger::open(path, options);
+                REQUIRE(l);
+                const bool applied = cut == full.size();
+                const auto a = l->find(google_key("a"));
+                REQUIRE(a);
+                CHECK(a->payment_seq == (applied && link ? "P1" : ""));
+                CHECK(a->without_server_payment == (applied && !link));
+                CHECK(l->find_payment("P1")->state == (applied && link ? server_state::pending : server_state::available));
+                CHECK(l->unlinked_consumes(store_kind::google_play).size() == (applied ? 1u : 2u));
+                CHECK(l->consume(google_purchase("c")).error_code() == errc::malformed_input);
+            }
+
+            // A failing write or flush of the record: an error, and the old state after a reopen.
+            using op = ledger_test::faulty_files::op;
+            for (const op kind : {op::write, op::sync}) {
+                ledger_test::write_bytes(path, full.substr(0, before));
+                ledger_test::faulty_files files(kind, 1, EIO);
+                ledger_options faulty = options;
+                faulty.files = &files;
+                {
+                    auto l = ledger::open(path, faulty);
+                    REQUIRE(l);
+                    auto failed = write(*l);
+                    REQUIRE(files.triggered());
+                    REQUIRE_FALSE(failed);
+                    CHECK(failed.error_code() == errc::io_error);
+                    CHECK(l->unlinked_consumes(store_kind::google_play).size() == 2);
+                }
+                auto l = ledger::open(path, options);
+                REQUIRE(l);
+                CHECK(l->file_size() == before);
+                CHECK(l->unlinked_consumes(store_kind::google_play).size() == 2);
+                REQUIRE(write(*l));
+                CHECK(l->unlinked_consumes(store_kind::google_play).size() == 1);
+            }
+        }
+    }
+}

@@ -11,6 +11,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <optional>
 #include <string>
 
 using namespace iap_embedded;
@@ -113,8 +114,12 @@ TEST_CASE("ledger: a consume with a payment the server already settled is alread
             CHECK(consumed.error_code() == errc::already_consumed);
             CHECK(book.record_count() == records);
             CHECK_FALSE(book.find(google_key("gp-1")));
-            // The same purchase without the payment is still a purchase of its own.
-            REQUIRE(book.consume(google_purchase("gp-1")));
+            // The same purchase declared without a payment is still a purchase of its own (and
+            // without saying so it is refused: the ledger knows Google Play payments).
+            CHECK(book.consume(google_purchase("gp-1")).error_code() == errc::malformed_input);
+            consume_options outside;
+            outside.without_server_payment = true;
+            REQUIRE(book.consume(google_purchase("gp-1"), outside));
         }
         ledger book = open_ok(path);
         CHECK(book.record_count() == records + 1);
@@ -169,4 +174,142 @@ TEST_CASE("ledger: a ONE store purchase is one purchase with or without its purc
         CHECK(updated->key.id == "ONE-ID-4");
         CHECK(updated->state == purchase_state::refunded);
     }
+}
+
+namespace {
+
+server_payment listed_payment(const std::string& seq, const std::string& market = "GG") {
+    server_payment p;
+    p.payment_seq = seq;
+    p.access_token = "token-" + seq;
+    p.market = market;
+    p.product_seq = "1001";
+    return p;
+}
+
+/// What a reopen or a compaction must keep of the links and declarations.
+std::string payment_state_of(const ledger& book) {
+    std::string out;
+    for (const server_state st : {server_state::pending, server_state::synced, server_state::conflict, server_state::available})
+        for (const auto& p : book.server_payments(st))
+            out += p.payment_seq + " " + std::string(to_string(p.state)) + " " + p.access_token + " " +
+                   (p.key ? p.key->to_string() : std::string("-")) + " " + std::to_string(p.time_ms) + "\n";
+    for (const auto& e : book.undelivered())
+        out += e.key.to_string() + " " + e.payment_seq + " " + std::to_string(e.without_server_payment) + "\n";
+    for (const store_kind s : {store_kind::google_play, store_kind::app_store})
+        for (const auto& e : book.unlinked_consumes(s)) out += "unlinked " + e.key.to_string() + "\n";
+    return out;
+}
+
+} // namespace
+
+TEST_CASE("ledger: link_payment ties a consumed purchase to one server payment") {
+    scratch_dir dir;
+    const std::string path = dir.file("link.ledger");
+    std::optional<ledger> book;
+    book.emplace(open_ok(path));
+    REQUIRE(book->consume(google_purchase("gp-1")));
+    REQUIRE(book->consume(google_purchase("gp-2")));
+    REQUIRE(book->consume(google_purchase("gp-3")));
+    REQUIRE(book->consume(one_store_purchase("ONE-1", "one-token-1")));
+    REQUIRE(book->record_server_available(listed_payment("P1")).value());
+    REQUIRE(book->record_server_available(listed_payment("P-AS", "AS")).value());
+    consume_options paid;
+    paid.payment_seq = "P2";
+    paid.access_token = "token-P2";
+    paid.without_server_payment = false;
+    consume_options outside;
+    outside.without_server_payment = true;
+    REQUIRE(book->consume(google_purchase("gp-paid"), paid));
+    auto records = book->record_count();
+
+    // Refused, nothing written.
+    CHECK(book->link_payment(google_key("never"), "P1").error_code() == errc::malformed_input);
+    CHECK(book->link_payment(google_key("gp-1"), "").error_code() == errc::malformed_input);
+    CHECK(book->link_payment(google_key("gp-1"), "P-unlisted").error_code() == errc::malformed_input); // no token
+    CHECK(book->link_payment(google_key("gp-1"), "P2", "token-P2").error_code() == errc::already_consumed);
+    CHECK(book->link_payment(google_key("gp-1"), "P-AS").error_code() == errc::malformed_input); // another store
+    CHECK(book->mark_without_server_payment(google_key("never")).error_code() == errc::malformed_input);
+    CHECK(book->mark_without_server_payment(google_key("gp-paid")).error_code() == errc::malformed_input);
+    CHECK(book->record_count() == records);
+
+    auto linked = book->link_payment(google_key("gp-1"), "P1");
+    REQUIRE(linked);
+    CHECK(linked->payment_seq == "P1");
+    CHECK(book->find_payment("P1")->state == server_state::pending);
+    CHECK(book->find_payment("P1")->access_token == "token-P1");
+    CHECK(book->record_count() == ++records);
+    CHECK(book->link_payment(google_key("gp-1"), "P1").value().payment_seq == "P1"); // idempotent
+    CHECK(book->record_count() == records);
+    CHECK(book->link_payment(google_key("gp-1"), "P3", "token-P3").error_code() == errc::malformed_input);
+    CHECK(book->link_payment(google_key("gp-2"), "P1").error_code() == errc::already_consumed);
+    CHECK(book->mark_without_server_payment(google_key("gp-1")).error_code() == errc::malformed_input);
+
+    // A payment the ledger has not heard of, by the entry's other id; declared, then linked.
+    REQUIRE(book->link_payment(purchase_key{store_kind::one_store, "one-token-1"}, "P-ONE", "token-P-ONE"));
+    CHECK(book->find_payment("P-ONE")->key->id == "ONE-1");
+    REQUIRE(book->mark_without_server_payment(google_key("gp-3")));
+    REQUIRE(book->mark_without_server_payment(google_key("gp-3"))); // idempotent
+    records = book->record_count();
+    REQUIRE(book->link_payment(google_key("gp-3"), "P3", "token-P3"));
+    CHECK_FALSE(book->find(google_key("gp-3"))->without_server_payment);
+    REQUIRE(book->mark_without_server_payment(google_key("gp-2")));
+    CHECK(book->record_count() == records + 2);
+
+    // The payment's purchase is consumed, by any path.
+    paid.payment_seq = "P1";
+    paid.access_token = "token-P1";
+    CHECK(book->consume(google_purchase("gp-other"), paid).error_code() == errc::already_consumed);
+    CHECK(book->consume(google_purchase("gp-1"), paid).error_code() == errc::already_consumed);
+    CHECK(book->consume(google_purchase("gp-1"), outside).error_code() == errc::already_consumed);
+    CHECK(book->consume(google_purchase("gp-4")).error_code() == errc::malformed_input);
+
+    // Reopen and compaction keep it all, in the same order; and refuse and grant the same way.
+    const std::string before = payment_state_of(*book);
+    book.reset();
+    book.emplace(open_ok(path));
+    CHECK(payment_state_of(*book) == before);
+    REQUIRE(book->compact());
+    CHECK(payment_state_of(*book) == before);
+    book.reset();
+    book.emplace(open_ok(path));
+    CHECK(payment_state_of(*book) == before);
+    CHECK(book->link_payment(google_key("gp-2"), "P1").error_code() == errc::already_consumed);
+    CHECK(book->consume(google_purchase("gp-other"), paid).error_code() == errc::already_consumed);
+    CHECK(book->consume(google_purchase("gp-4")).error_code() == errc::malformed_input);
+    CHECK(book->unlinked_consumes(store_kind::google_play).empty());
+    REQUIRE(book->consume(google_purchase("gp-4"), outside));
+}
+
+TEST_CASE("ledger: links keep the order of payments through compaction") {
+    // A link that creates its payment puts it after the payments known before, and compaction
+    // writes the link there again; a link to a settled payment leaves it settled.
+    scratch_dir dir;
+    const std::string path = dir.file("order.ledger");
+    std::optional<ledger> book;
+    book.emplace(open_ok(path));
+    REQUIRE(book->consume(google_purchase("gp-1")));
+    REQUIRE(book->consume(google_purchase("gp-2")));
+    REQUIRE(book->record_server_available(listed_payment("P-listed")).value());
+    REQUIRE(book->record_server_result("P-listed", server_state::conflict, 5018));
+    REQUIRE(book->link_payment(google_key("gp-2"), "P-new", "token-P-new"));
+    consume_options paid;
+    paid.payment_seq = "P-later";
+    paid.access_token = "token-P-later";
+    REQUIRE(book->consume(google_purchase("gp-3"), paid));
+    REQUIRE(book->link_payment(google_key("gp-1"), "P-listed"));
+    CHECK(book->find_payment("P-listed")->state == server_state::conflict);
+    REQUIRE(book->record_server_attempt("P-new"));
+    const auto pending = book->server_payments(server_state::pending);
+    REQUIRE(pending.size() == 2);
+    CHECK(pending[0].payment_seq == "P-new");
+    CHECK(pending[1].payment_seq == "P-later");
+    const std::string before = payment_state_of(*book);
+    REQUIRE(book->compact());
+    CHECK(payment_state_of(*book) == before);
+    CHECK(book->find_payment("P-new")->attempted);
+    book.reset();
+    book.emplace(open_ok(path));
+    CHECK(payment_state_of(*book) == before);
+    CHECK(book->find(google_key("gp-1"))->payment_seq == "P-listed");
 }

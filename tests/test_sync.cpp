@@ -525,6 +525,137 @@ TEST_CASE("sync: one purchase, one grant, whichever path comes first", "[sync]")
     }
 }
 
+TEST_CASE("sync: a purchase consumed here without its payment holds up claims until linked", "[sync]") {
+    // Consumed before the ledger knew any payment (an older app, or before the first sync), then
+    // listed by the server: before, the claim consumed the payment again and granted it twice.
+    fixture f;
+    f.server.add("P1");
+    REQUIRE(f.book->consume(google_purchase("gp-token-1")));
+    auto client = f.client();
+    REQUIRE(client.sync());
+    REQUIRE(f.state_of("P1") == server_state::available);
+    const auto records = f.book->record_count();
+    const int requests = f.server.requests;
+
+    auto claimed = client.claim("P1", consume_options::credit("gems", 100));
+    REQUIRE_FALSE(claimed);
+    CHECK(claimed.error_code() == errc::conflict);
+    CHECK_THAT(claimed.message(), Catch::Contains("1 google_play purchase") &&
+                                      Catch::Contains("google_play:gp-token-1") && Catch::Contains("link_payment"));
+    CHECK(f.server.requests == requests); // nothing sent
+    CHECK_FALSE(f.server.payments["P1"].consumed);
+    CHECK(f.book->record_count() == records);
+    CHECK(f.state_of("P1") == server_state::available);
+    CHECK_FALSE(f.book->find_payment("P1")->attempted);
+    CHECK(f.book->balance("gems") == 0);
+    REQUIRE(f.book->unlinked_consumes(store_kind::google_play).size() == 1);
+    CHECK(f.book->unlinked_consumes(store_kind::app_store).empty());
+
+    // Still after a reopen and a compaction.
+    REQUIRE(f.book->compact());
+    f.reopen();
+    auto client2 = f.client();
+    CHECK(client2.claim("P1").error_code() == errc::conflict);
+
+    auto linked = f.book->link_payment(ledger_test::google_key("gp-token-1"), "P1"); // the listed token
+    REQUIRE(linked);
+    CHECK(linked->payment_seq == "P1");
+    CHECK(f.state_of("P1") == server_state::pending);
+    CHECK(f.book->find_payment("P1")->key == ledger_test::google_key("gp-token-1"));
+    CHECK(f.book->unlinked_consumes(store_kind::google_play).empty());
+    auto again = client2.claim("P1", consume_options::credit("gems", 100));
+    REQUIRE_FALSE(again);
+    CHECK(again.error_code() == errc::already_consumed);
+    CHECK(f.server.requests == requests);
+    CHECK(f.book->balance("gems") == 0);
+
+    // The next sync pushes the server consume; the server stops listing it.
+    auto summary = client2.sync();
+    REQUIRE(summary);
+    CHECK(summary->pushed == 1);
+    CHECK(summary->available == 0);
+    CHECK(f.server.payments["P1"].consumed);
+    CHECK(f.state_of("P1") == server_state::synced);
+    CHECK(f.book->consume(google_purchase("gp-token-1")).error_code() == errc::already_consumed);
+    CHECK(f.book->undelivered().size() == 1);
+}
+
+TEST_CASE("sync: after a claim, a purchase of its store consumed without a payment_seq is refused", "[sync]") {
+    fixture f;
+    f.server.add("P1");
+    auto client = f.client();
+    REQUIRE(client.sync());
+    REQUIRE(client.claim("P1", consume_options::credit("gems", 100)));
+    for (int reopened = 0; reopened < 2; ++reopened) {
+        INFO("reopened " << reopened);
+        const auto records = f.book->record_count();
+        auto plain = f.book->consume(google_purchase("gp-token-1"), consume_options::credit("gems", 100));
+        REQUIRE_FALSE(plain);
+        CHECK(plain.error_code() == errc::malformed_input);
+        CHECK_THAT(plain.message(), Catch::Contains("consume_options::payment_seq") &&
+                                        Catch::Contains("consume_options::without_server_payment"));
+        CHECK(f.book->record_count() == records);
+        CHECK_FALSE(f.book->find(ledger_test::google_key("gp-token-1")));
+        CHECK(f.book->balance("gems") == 100);
+        REQUIRE(f.book->compact());
+        f.reopen();
+    }
+    consume_options paid = consume_options::credit("gems", 100);
+    paid.payment_seq = "P1";
+    paid.access_token = "token-P1";
+    CHECK(f.book->consume(google_purchase("gp-token-1"), paid).error_code() == errc::already_consumed);
+    CHECK(f.book->balance("gems") == 100);
+    // Another store's purchases are not held to it while the ledger knows none of its payments.
+    REQUIRE(f.book->consume(ledger_test::apple_subscription("2000000001", 1767225600000, 1769904000000)));
+    purchase apple = google_purchase("");
+    apple.store = store_kind::app_store;
+    apple.transaction_id = "2000000002";
+    REQUIRE(f.book->consume(apple));
+}
+
+TEST_CASE("sync: purchases without a server payment and subscriptions do not hold up claims", "[sync]") {
+    fixture f;
+    f.server.add("P1");
+    f.server.add("P2");
+    consume_options outside;
+    outside.without_server_payment = true;
+    auto bought_outside = f.book->consume(google_purchase("gp-outside"), outside);
+    REQUIRE(bought_outside);
+    CHECK(bought_outside->without_server_payment);
+    purchase subscription = google_purchase("gp-sub", "pro_monthly");
+    consume_options monthly;
+    monthly.kind = product_kind::subscription;
+    REQUIRE(f.book->consume(subscription, monthly));
+    REQUIRE(f.book->consume(google_purchase("gp-legacy")));
+    auto client = f.client();
+    REQUIRE(client.sync());
+    CHECK(client.claim("P1").error_code() == errc::conflict);
+
+    auto marked = f.book->mark_without_server_payment(ledger_test::google_key("gp-legacy"));
+    REQUIRE(marked);
+    CHECK(marked->without_server_payment);
+    CHECK(f.book->unlinked_consumes(store_kind::google_play).empty());
+    REQUIRE(client.claim("P1"));
+
+    // Now that the ledger syncs: a consume says it has no payment, or is a subscription.
+    CHECK(f.book->consume(google_purchase("gp-2")).error_code() == errc::malformed_input);
+    REQUIRE(f.book->consume(google_purchase("gp-2"), outside));
+    REQUIRE(f.book->consume(google_purchase("gp-sub-2", "pro_monthly"), monthly));
+    consume_options both = outside;
+    both.payment_seq = "P2";
+    both.access_token = "token-P2";
+    CHECK(f.book->consume(google_purchase("gp-3"), both).error_code() == errc::malformed_input);
+
+    REQUIRE(f.book->compact());
+    f.reopen();
+    CHECK(f.book->find(ledger_test::google_key("gp-legacy"))->without_server_payment);
+    CHECK(f.book->find(ledger_test::google_key("gp-2"))->without_server_payment);
+    CHECK_FALSE(f.book->find(ledger_test::google_key("gp-sub"))->without_server_payment);
+    CHECK(f.book->consume(google_purchase("gp-4")).error_code() == errc::malformed_input);
+    auto client2 = f.client();
+    REQUIRE(client2.claim("P2"));
+}
+
 TEST_CASE("sync: the app key and the consumable list's parameters reach the server", "[sync]") {
     fixture f;
     f.server.add("P1");

@@ -2,8 +2,10 @@
 //
 // `iapctl ledger ...`: the consume ledger from the command line.
 //   ledger consume --ledger FILE [--hmac-key KEY] [--deliver] [--credit NAME=AMOUNT]
-//                  [--payment-seq S --access-token T] STORE VERIFY-ARGS...
+//                  [--payment-seq S --access-token T | --without-server-payment] STORE VERIFY-ARGS...
 //   ledger deliver --ledger FILE [--hmac-key KEY] --key STORE:ID
+//   ledger link    --ledger FILE [--hmac-key KEY] --key STORE:ID --payment-seq S [--access-token T]
+//   ledger no-payment --ledger FILE [--hmac-key KEY] --key STORE:ID
 //   ledger spend   --ledger FILE [--hmac-key KEY] --balance NAME --amount N
 //   ledger history|undelivered|entitlements|balances --ledger FILE [--hmac-key KEY] [--at TIME]
 //   ledger check   --ledger FILE [--hmac-key KEY]
@@ -53,6 +55,7 @@ inline json entry_to_json(const iap_embedded::ledger_entry& e) {
         out.set("credit_amount", e.credit_amount);
     }
     if (!e.payment_seq.empty()) out.set("payment_seq", e.payment_seq);
+    if (e.without_server_payment) out.set("without_server_payment", true);
     return out;
 }
 
@@ -158,7 +161,7 @@ inline outcome consume(const std::vector<std::string>& args) {
     std::size_t i = 0;
     for (; i < args.size(); ++i) {
         const std::string& a = args[i];
-        if (a == "--deliver") {
+        if (a == "--deliver" || a == "--without-server-payment") {
             own.push_back(a);
         } else if (a == "--ledger" || a == "--hmac-key" || a == "--credit" || a == "--payment-seq" ||
                    a == "--access-token") {
@@ -170,7 +173,7 @@ inline outcome consume(const std::vector<std::string>& args) {
     }
     flags f;
     std::string problem;
-    if (!f.parse(own, {"--ledger", "--hmac-key", "--credit", "--payment-seq", "--access-token"}, {"--deliver"}, problem))
+    if (!f.parse(own, {"--ledger", "--hmac-key", "--credit", "--payment-seq", "--access-token"}, {"--deliver", "--without-server-payment"}, problem))
         return outcome::usage(problem);
     if (const auto missing = f.missing({"--ledger"}); !missing.empty()) return outcome::usage("missing " + missing);
     if (i >= args.size()) return outcome::usage("ledger consume needs a store and its verify arguments");
@@ -179,6 +182,7 @@ inline outcome consume(const std::vector<std::string>& args) {
 
     iap_embedded::consume_options options;
     options.delivered = f.has("--deliver");
+    options.without_server_payment = f.has("--without-server-payment");
     if (const auto credit = f.value("--credit")) {
         const auto eq = credit->find('=');
         const auto amount = eq == std::string::npos ? std::nullopt : parse_count(credit->substr(eq + 1));
@@ -235,8 +239,8 @@ inline outcome consume(const std::vector<std::string>& args) {
 inline outcome run_ledger(const std::vector<std::string>& args) {
     using namespace ledger_detail;
     if (args.empty())
-        return outcome::usage("ledger needs a command: consume, deliver, spend, history, undelivered, entitlements, "
-                              "balances, payments or check");
+        return outcome::usage("ledger needs a command: consume, deliver, link, no-payment, spend, history, undelivered, "
+                              "entitlements, balances, payments or check");
     const std::string& command = args[0];
     const std::vector<std::string> rest(args.begin() + 1, args.end());
     if (command == "consume") return consume(rest);
@@ -244,7 +248,8 @@ inline outcome run_ledger(const std::vector<std::string>& args) {
     flags f;
     std::string problem;
     std::set<std::string> allowed = {"--ledger", "--hmac-key"};
-    if (command == "deliver") allowed.insert("--key");
+    if (command == "deliver" || command == "no-payment") allowed.insert("--key");
+    else if (command == "link") allowed.insert({"--key", "--payment-seq", "--access-token"});
     else if (command == "spend") allowed.insert({"--balance", "--amount"});
     else if (command == "history" || command == "undelivered" || command == "entitlements" || command == "balances")
         allowed.insert("--at");
@@ -253,7 +258,8 @@ inline outcome run_ledger(const std::vector<std::string>& args) {
     if (command == "history") allowed.insert({"--product", "--store"});
     if (!f.parse(rest, allowed, {}, problem)) return outcome::usage(problem);
     std::vector<std::string> required = {"--ledger"};
-    if (command == "deliver") required.push_back("--key");
+    if (command == "deliver" || command == "no-payment" || command == "link") required.push_back("--key");
+    if (command == "link") required.push_back("--payment-seq");
     if (command == "spend") required.insert(required.end(), {"--balance", "--amount"});
     if (const auto missing = f.missing(required); !missing.empty()) return outcome::usage("missing " + missing);
 
@@ -299,6 +305,12 @@ inline outcome run_ledger(const std::vector<std::string>& args) {
     if (command == "deliver") {
         if (const auto done = ledger->mark_delivered(*key); !done) return ledger_failure(done.error());
         out.set("delivered", key->to_string());
+    } else if (command == "link" || command == "no-payment") {
+        const auto entry = command == "link" ? ledger->link_payment(*key, *f.value("--payment-seq"),
+                                                                    f.value("--access-token").value_or(""))
+                                             : ledger->mark_without_server_payment(*key);
+        if (!entry) return ledger_failure(entry.error());
+        out.set(command == "link" ? "linked" : "without_server_payment", entry_to_json(*entry));
     } else if (command == "spend") {
         const auto left = ledger->spend(*f.value("--balance"), *amount);
         if (!left) return ledger_failure(left.error());

@@ -85,6 +85,10 @@ enum class errc {
     /// notification, from the nested transaction's). Renewal info names no app; this tie is what
     /// makes it yours.
     original_transaction_id_mismatch,
+    /// The ledger cannot tell whether the request is a purchase it already granted: a claim of an
+    /// IAP server payment while purchases of its store were consumed without a payment (the
+    /// message names them and how to resolve it).
+    conflict,
 };
 
 /// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
@@ -115,6 +119,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::server_error: return "server_error";
     case errc::malformed_response: return "malformed_response";
     case errc::original_transaction_id_mismatch: return "original_transaction_id_mismatch";
+    case errc::conflict: return "conflict";
     }
     return "unknown_error";
 }
@@ -150,6 +155,7 @@ public:
         case errc::server_error: return "the IAP server reported an error";
         case errc::malformed_response: return "the IAP server's response is malformed";
         case errc::original_transaction_id_mismatch: return "the renewal info is for another transaction";
+        case errc::conflict: return "the ledger cannot tell whether this purchase was already granted";
         }
         return "unknown iap_embedded error";
     }

@@ -17,7 +17,7 @@
  *
  * Rules.
  * - Status. Every function that can fail returns an iap_status; IAP_OK (0) is success. Its values
- *   1..25 are iap_embedded::errc one to one (same names, same numbers); values from 1000 on exist
+ *   1..26 are iap_embedded::errc one to one (same names, same numbers); values from 1000 on exist
  *   only in C (IAP_OUT_OF_MEMORY, IAP_INVALID_ARGUMENT, IAP_UNKNOWN_ERROR).
  * - Messages. Every call that returns an iap_status also sets the calling thread's last message:
  *   the precise explanation of a failure (what was wrong with this input), "" after success.
@@ -73,7 +73,7 @@ extern "C" {
 /* ---------------------------------------------------------------------------------------------- */
 /* Status and messages                                                                             */
 
-/** Why a call failed. 1..25 mirror iap_embedded::errc (see error.hpp for each meaning). */
+/** Why a call failed. 1..26 mirror iap_embedded::errc (see error.hpp for each meaning). */
 typedef enum iap_status {
     IAP_OK = 0,
     IAP_MALFORMED_INPUT = 1,
@@ -101,6 +101,7 @@ typedef enum iap_status {
     IAP_SERVER_ERROR = 23,
     IAP_MALFORMED_RESPONSE = 24,
     IAP_ORIGINAL_TRANSACTION_ID_MISMATCH = 25,
+    IAP_CONFLICT = 26,
     /* C only, outside the mirrored range. */
     IAP_OUT_OF_MEMORY = 1000,    /**< an allocation failed */
     IAP_INVALID_ARGUMENT = 1001, /**< a required pointer is NULL, an index or enum is out of range */
@@ -413,9 +414,14 @@ typedef struct iap_consume_options {
     int has_expires_time_ms;
     int64_t expires_time_ms;    /**< expiry to record when the purchase has none */
     /** The IAP server's payment (paymentSeq and its accessToken) when the purchase came through
-     * the IAP SDK: the consume also records a server consume for iap_sync_run to push. */
+     * the IAP SDK: the consume also records a server consume for iap_sync_run to push. Once the
+     * ledger knows a payment of the purchase's store, a consume needs one, or
+     * without_server_payment, unless it is a subscription (ledger.hpp, "Keys"). */
     const char* payment_seq;
     const char* access_token;
+    /** The purchase has no IAP server payment (bought outside the IAP SDK). A struct_size that
+     * ends before it (a program built against an older header) reads it as 0. */
+    int without_server_payment;
 } iap_consume_options;
 
 /** A consumed purchase as the ledger knows it (iap_embedded::ledger_entry). */
@@ -436,6 +442,7 @@ typedef struct iap_entry {
     const char* credit_balance;
     int64_t credit_amount;
     const char* payment_seq;
+    int without_server_payment; /**< declared to have no IAP server payment */
 } iap_entry;
 
 typedef struct iap_balance {
@@ -498,6 +505,19 @@ IAP_API iap_status iap_ledger_consume(iap_ledger* ledger, const iap_verification
 /** The atomic path: consume and credit `amount` to `balance` in one durable record, delivered. */
 IAP_API iap_status iap_ledger_consume_credit(iap_ledger* ledger, const iap_verification* verification, size_t index,
                                              const char* balance, int64_t amount, iap_entries** out);
+/** Records that the consumed purchase `key` ("STORE:ID") is the IAP server payment payment_seq
+ * (iap_embedded::ledger::link_payment): a claim of that payment is then IAP_ALREADY_CONSUMED, and
+ * iap_sync_run pushes its server consume. access_token may be NULL when the ledger lists the
+ * payment. IAP_ALREADY_CONSUMED for a payment consumed here as another purchase. out (may be
+ * NULL) gets a one-entry list. */
+IAP_API iap_status iap_ledger_link_payment(iap_ledger* ledger, const char* key, const char* payment_seq,
+                                           const char* access_token, iap_entries** out);
+/** Records that the consumed purchase `key` has no IAP server payment (bought outside the IAP
+ * SDK), so that it no longer holds up claims. Idempotent. out (may be NULL) gets a one-entry list. */
+IAP_API iap_status iap_ledger_mark_without_server_payment(iap_ledger* ledger, const char* key, iap_entries** out);
+/** Consumed purchases of `store` that make iap_sync_claim IAP_CONFLICT until each is linked or
+ * marked: no payment, not declared without one, not subscriptions. */
+IAP_API iap_status iap_ledger_unlinked_consumes(const iap_ledger* ledger, iap_store store, iap_entries** out);
 /** Confirms the grant of the consumed purchase `key` ("STORE:ID"). Idempotent. */
 IAP_API iap_status iap_ledger_mark_delivered(iap_ledger* ledger, const char* key);
 /** Records what a later verification says about a consumed purchase (refund, new expiry). */

@@ -30,10 +30,19 @@
 //   purchaseId as well.
 // - IAP server payments: a purchase consumed with a `payment_seq` is also known by that payment,
 //   so `sync_client::claim` of the payment (keyed "STORE:iap-payment-SEQ") is `already_consumed`,
-//   and so is a later consume of any purchase with a claimed payment_seq. A purchase bought
-//   through the IAP SDK must therefore be consumed WITH its payment_seq: without it nothing links
-//   the store's id to the payment the server lists (its consumable list carries no store id), and
-//   a claim of that payment on this or another device would grant it again.
+//   and so is a later consume of any purchase with a claimed payment_seq. The server's consumable
+//   list carries no store id, so nothing else can tell that a store purchase and a listed payment
+//   are the same purchase. Hence two rules, per store:
+//   - once the ledger knows an IAP server payment of a store (listed by `sync_client::sync`,
+//     claimed, or consumed or linked here), a consume of a purchase of that store without a
+//     `payment_seq` is refused (`malformed_input`) unless it says
+//     `consume_options::without_server_payment` (bought outside the IAP SDK) or is a
+//     subscription (the consumable list never lists those);
+//   - `sync_client::claim` refuses (`conflict`, before asking the server) while the store has
+//     unlinked consumes (`unlinked_consumes`): entries consumed without a payment that are
+//     neither subscriptions nor declared without one. `link_payment` says which payment such an
+//     entry is (a claim of that payment is then `already_consumed`), `mark_without_server_payment`
+//     says it has none. A ledger written before these rules resolves its old entries this way.
 //
 // Storage. One file per ledger: a versioned header, then an append-only journal of framed records
 // (length, type, checksums). `consume`, `mark_delivered`, `spend` and `record_update` return only
@@ -161,6 +170,10 @@ struct consume_options {
     std::string access_token;
     /// The server already confirmed this payment's consume (set by `sync_client::claim`).
     bool server_confirmed = false;
+    /// The purchase has no IAP server payment (it was bought outside the IAP SDK), recorded with
+    /// the consume. Needed, without a `payment_seq`, once the ledger knows a payment of the
+    /// purchase's store (see "Keys" above); not with a `payment_seq`.
+    bool without_server_payment = false;
 
     /// Options for the atomic path: credit `amount` to `balance`, delivered at once.
     static consume_options credit(std::string balance, std::int64_t amount) {
@@ -190,6 +203,9 @@ struct ledger_entry {
     std::string credit_balance; ///< empty when nothing was credited
     std::int64_t credit_amount = 0;
     std::string payment_seq; ///< the IAP server's payment, when it has one
+    /// Declared to have no IAP server payment (`consume_options::without_server_payment`,
+    /// `ledger::mark_without_server_payment`).
+    bool without_server_payment = false;
 };
 
 /// Where a payment of the IAP server stands, as this device knows it.
@@ -314,11 +330,31 @@ public:
     /// for a purchase consumed before by any of its ids (see "Keys" above), or with a
     /// `payment_seq` that was consumed here, claimed, or is synced or a conflict on the server;
     /// `malformed_input` for a purchase that is not in state purchased, has no key, bad credit
-    /// options, or a field so long that the record would exceed the ledger's record limit
-    /// (1 MiB, nothing written); `io_error` when the write failed (the
-    /// purchase is then not consumed, unless a flush failed after the write reached the disk:
-    /// two-phase delivery covers that case, as `undelivered` will list it).
+    /// options, no `payment_seq` where one is needed (see "Keys" above), or a field so long that
+    /// the record would exceed the ledger's record limit (1 MiB, nothing written); `io_error`
+    /// when the write failed (the purchase is then not consumed, unless a flush failed after the
+    /// write reached the disk: two-phase delivery covers that case, as `undelivered` will list it).
     IAP_EMBEDDED_DECL result<ledger_entry> consume(const purchase& p, const consume_options& options = {});
+
+    /// Records, durably, that the consumed purchase `key` is the IAP server payment `payment_seq`:
+    /// the entry gets the payment, and the ledger the same "server consume pending" intent that a
+    /// consume with a `payment_seq` writes (a payment the server already settled stays as it is).
+    /// `access_token` may be empty when the ledger lists the payment (its listed token is used).
+    /// A link replaces a declaration that the entry has no payment (`mark_without_server_payment`).
+    /// Idempotent for the entry's own payment. `malformed_input` for a key never consumed, an
+    /// entry that has another payment, a payment listed for another store, or no access token;
+    /// `already_consumed` for a payment claimed or consumed here as another purchase.
+    IAP_EMBEDDED_DECL result<ledger_entry> link_payment(const purchase_key& key, std::string_view payment_seq,
+                                                        std::string_view access_token = {});
+
+    /// Records, durably, that the consumed purchase `key` has no IAP server payment, so that it
+    /// no longer holds up claims. Idempotent. `malformed_input` for a key never consumed or an
+    /// entry that has a payment.
+    IAP_EMBEDDED_DECL result<ledger_entry> mark_without_server_payment(const purchase_key& key);
+
+    /// Consumed purchases of `store` that hold up `sync_client::claim`, oldest first: no
+    /// payment, not declared without one, not subscriptions (see "Keys" above).
+    IAP_EMBEDDED_DECL std::vector<ledger_entry> unlinked_consumes(store_kind store) const;
 
     /// Confirms that the consumed purchase `key` was granted. Idempotent. `malformed_input` for
     /// a key never consumed.

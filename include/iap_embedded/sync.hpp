@@ -42,6 +42,15 @@
 // never granted by this library: it stays a conflict (the error message says an earlier claim's
 // answer may have been lost), for the app to send to support (the IAP console shows the consume).
 //
+// A claim never guesses which store purchase a payment is: the consumable list does not say. While
+// the ledger holds purchases of the payment's store consumed without a `payment_seq` (neither
+// subscriptions nor declared `without_server_payment`; see `ledger::unlinked_consumes`), any of them
+// may be the payment, so `claim` is `conflict` before anything is sent or recorded, until each is
+// linked (`ledger::link_payment`, which also queues its server consume for `sync()`) or declared
+// (`ledger::mark_without_server_payment`). Once the ledger knows a payment of a store, the ledger
+// refuses new such consumes, so this only happens with purchases consumed before. `sync()` itself
+// is not held up: it grants nothing, and pushing and listing payments is what tells the ledger.
+//
 // One `sync_client` per ledger and thread; the ledger itself may be used from other threads.
 #ifndef IAP_EMBEDDED_SYNC_HPP
 #define IAP_EMBEDDED_SYNC_HPP
@@ -145,7 +154,9 @@ public:
     IAP_EMBEDDED_DECL result<sync_summary> sync();
 
     /// Consumes an available payment: server first, then the ledger (with `options`; its
-    /// payment fields are filled in). `already_consumed` when it was consumed here or elsewhere.
+    /// payment fields are filled in). `already_consumed` when it was consumed here or elsewhere;
+    /// `conflict` (nothing sent) while purchases of its store were consumed here without a
+    /// payment (see the top of this header).
     /// The consumable list carries no store purchase, so the entry is keyed by the payment
     /// ("STORE:iap-payment-SEQ", STORE from the market) and its product_id is the server's
     /// productSeq.

@@ -261,6 +261,10 @@ enum class errc {
     /// notification, from the nested transaction's). Renewal info names no app; this tie is what
     /// makes it yours.
     original_transaction_id_mismatch,
+    /// The ledger cannot tell whether the request is a purchase it already granted: a claim of an
+    /// IAP server payment while purchases of its store were consumed without a payment (the
+    /// message names them and how to resolve it).
+    conflict,
 };
 
 /// The stable snake_case name of an error code, as `iapctl` prints it ("signature_invalid").
@@ -291,6 +295,7 @@ constexpr std::string_view to_string(errc e) noexcept {
     case errc::server_error: return "server_error";
     case errc::malformed_response: return "malformed_response";
     case errc::original_transaction_id_mismatch: return "original_transaction_id_mismatch";
+    case errc::conflict: return "conflict";
     }
     return "unknown_error";
 }
@@ -326,6 +331,7 @@ public:
         case errc::server_error: return "the IAP server reported an error";
         case errc::malformed_response: return "the IAP server's response is malformed";
         case errc::original_transaction_id_mismatch: return "the renewal info is for another transaction";
+        case errc::conflict: return "the ledger cannot tell whether this purchase was already granted";
         }
         return "unknown iap_embedded error";
     }
@@ -1512,10 +1518,19 @@ private:
 //   purchaseId as well.
 // - IAP server payments: a purchase consumed with a `payment_seq` is also known by that payment,
 //   so `sync_client::claim` of the payment (keyed "STORE:iap-payment-SEQ") is `already_consumed`,
-//   and so is a later consume of any purchase with a claimed payment_seq. A purchase bought
-//   through the IAP SDK must therefore be consumed WITH its payment_seq: without it nothing links
-//   the store's id to the payment the server lists (its consumable list carries no store id), and
-//   a claim of that payment on this or another device would grant it again.
+//   and so is a later consume of any purchase with a claimed payment_seq. The server's consumable
+//   list carries no store id, so nothing else can tell that a store purchase and a listed payment
+//   are the same purchase. Hence two rules, per store:
+//   - once the ledger knows an IAP server payment of a store (listed by `sync_client::sync`,
+//     claimed, or consumed or linked here), a consume of a purchase of that store without a
+//     `payment_seq` is refused (`malformed_input`) unless it says
+//     `consume_options::without_server_payment` (bought outside the IAP SDK) or is a
+//     subscription (the consumable list never lists those);
+//   - `sync_client::claim` refuses (`conflict`, before asking the server) while the store has
+//     unlinked consumes (`unlinked_consumes`): entries consumed without a payment that are
+//     neither subscriptions nor declared without one. `link_payment` says which payment such an
+//     entry is (a claim of that payment is then `already_consumed`), `mark_without_server_payment`
+//     says it has none. A ledger written before these rules resolves its old entries this way.
 //
 // Storage. One file per ledger: a versioned header, then an append-only journal of framed records
 // (length, type, checksums). `consume`, `mark_delivered`, `spend` and `record_update` return only
@@ -1640,6 +1655,10 @@ struct consume_options {
     std::string access_token;
     /// The server already confirmed this payment's consume (set by `sync_client::claim`).
     bool server_confirmed = false;
+    /// The purchase has no IAP server payment (it was bought outside the IAP SDK), recorded with
+    /// the consume. Needed, without a `payment_seq`, once the ledger knows a payment of the
+    /// purchase's store (see "Keys" above); not with a `payment_seq`.
+    bool without_server_payment = false;
 
     /// Options for the atomic path: credit `amount` to `balance`, delivered at once.
     static consume_options credit(std::string balance, std::int64_t amount) {
@@ -1669,6 +1688,9 @@ struct ledger_entry {
     std::string credit_balance; ///< empty when nothing was credited
     std::int64_t credit_amount = 0;
     std::string payment_seq; ///< the IAP server's payment, when it has one
+    /// Declared to have no IAP server payment (`consume_options::without_server_payment`,
+    /// `ledger::mark_without_server_payment`).
+    bool without_server_payment = false;
 };
 
 /// Where a payment of the IAP server stands, as this device knows it.
@@ -1793,11 +1815,31 @@ public:
     /// for a purchase consumed before by any of its ids (see "Keys" above), or with a
     /// `payment_seq` that was consumed here, claimed, or is synced or a conflict on the server;
     /// `malformed_input` for a purchase that is not in state purchased, has no key, bad credit
-    /// options, or a field so long that the record would exceed the ledger's record limit
-    /// (1 MiB, nothing written); `io_error` when the write failed (the
-    /// purchase is then not consumed, unless a flush failed after the write reached the disk:
-    /// two-phase delivery covers that case, as `undelivered` will list it).
+    /// options, no `payment_seq` where one is needed (see "Keys" above), or a field so long that
+    /// the record would exceed the ledger's record limit (1 MiB, nothing written); `io_error`
+    /// when the write failed (the purchase is then not consumed, unless a flush failed after the
+    /// write reached the disk: two-phase delivery covers that case, as `undelivered` will list it).
     IAP_EMBEDDED_DECL result<ledger_entry> consume(const purchase& p, const consume_options& options = {});
+
+    /// Records, durably, that the consumed purchase `key` is the IAP server payment `payment_seq`:
+    /// the entry gets the payment, and the ledger the same "server consume pending" intent that a
+    /// consume with a `payment_seq` writes (a payment the server already settled stays as it is).
+    /// `access_token` may be empty when the ledger lists the payment (its listed token is used).
+    /// A link replaces a declaration that the entry has no payment (`mark_without_server_payment`).
+    /// Idempotent for the entry's own payment. `malformed_input` for a key never consumed, an
+    /// entry that has another payment, a payment listed for another store, or no access token;
+    /// `already_consumed` for a payment claimed or consumed here as another purchase.
+    IAP_EMBEDDED_DECL result<ledger_entry> link_payment(const purchase_key& key, std::string_view payment_seq,
+                                                        std::string_view access_token = {});
+
+    /// Records, durably, that the consumed purchase `key` has no IAP server payment, so that it
+    /// no longer holds up claims. Idempotent. `malformed_input` for a key never consumed or an
+    /// entry that has a payment.
+    IAP_EMBEDDED_DECL result<ledger_entry> mark_without_server_payment(const purchase_key& key);
+
+    /// Consumed purchases of `store` that hold up `sync_client::claim`, oldest first: no
+    /// payment, not declared without one, not subscriptions (see "Keys" above).
+    IAP_EMBEDDED_DECL std::vector<ledger_entry> unlinked_consumes(store_kind store) const;
 
     /// Confirms that the consumed purchase `key` was granted. Idempotent. `malformed_input` for
     /// a key never consumed.
@@ -2032,6 +2074,15 @@ IAP_EMBEDDED_DECL result<server_url> parse_server_url(std::string_view url);
 // never granted by this library: it stays a conflict (the error message says an earlier claim's
 // answer may have been lost), for the app to send to support (the IAP console shows the consume).
 //
+// A claim never guesses which store purchase a payment is: the consumable list does not say. While
+// the ledger holds purchases of the payment's store consumed without a `payment_seq` (neither
+// subscriptions nor declared `without_server_payment`; see `ledger::unlinked_consumes`), any of them
+// may be the payment, so `claim` is `conflict` before anything is sent or recorded, until each is
+// linked (`ledger::link_payment`, which also queues its server consume for `sync()`) or declared
+// (`ledger::mark_without_server_payment`). Once the ledger knows a payment of a store, the ledger
+// refuses new such consumes, so this only happens with purchases consumed before. `sync()` itself
+// is not held up: it grants nothing, and pushing and listing payments is what tells the ledger.
+//
 // One `sync_client` per ledger and thread; the ledger itself may be used from other threads.
 #ifndef IAP_EMBEDDED_SYNC_HPP
 #define IAP_EMBEDDED_SYNC_HPP
@@ -2130,7 +2181,9 @@ public:
     IAP_EMBEDDED_DECL result<sync_summary> sync();
 
     /// Consumes an available payment: server first, then the ledger (with `options`; its
-    /// payment fields are filled in). `already_consumed` when it was consumed here or elsewhere.
+    /// payment fields are filled in). `already_consumed` when it was consumed here or elsewhere;
+    /// `conflict` (nothing sent) while purchases of its store were consumed here without a
+    /// payment (see the top of this header).
     /// The consumable list carries no store purchase, so the entry is keyed by the payment
     /// ("STORE:iap-payment-SEQ", STORE from the market) and its product_id is the server's
     /// productSeq.
@@ -7329,7 +7382,12 @@ constexpr std::size_t mac_size = 32;
 /// (`max_server_field_bytes` in iap_server_response.hpp).
 constexpr std::uint32_t max_payload = 1u << 20;
 
-/// Record types. Values are part of the format: never renumber.
+/// Record types. Values are part of the format: never renumber. The format version stays 1 as
+/// the format grows: a new record type, or a new optional field at the end of a record's payload,
+/// is read by this library and called corrupt (unknown type, wrong length) by an older one, which
+/// therefore never misreads a newer ledger. The consume record's optional tail is: the server
+/// payment (payment_seq, access_token, confirmed; empty strings for none), then the other id
+/// (empty only when more follows), then flags (bit 0: without a server payment).
 enum class record_type : std::uint8_t {
     consume = 1,     ///< a purchase consumed (and perhaps credited, perhaps delivered)
     deliver = 2,     ///< delivery of a consumed purchase confirmed
@@ -7340,6 +7398,8 @@ enum class record_type : std::uint8_t {
     server_available = 7, ///< the IAP server listed a payment this device has not consumed
     server_attempt = 8,   ///< a server consume of a payment is about to be sent
     server_result = 9,    ///< the IAP server's verdict on a payment's consume
+    link_payment = 10,      ///< a consumed purchase is an IAP server payment
+    no_server_payment = 11, ///< a consumed purchase has no IAP server payment
 };
 
 /// CRC-32 (IEEE 802.3, as zlib computes it), slicing by eight bytes: replaying a large ledger
@@ -7638,6 +7698,14 @@ struct history_item {
     std::int64_t amount = 0;
 };
 
+/// The store of an IAP server market id ("GG", "AS", "ONESTORE"), as sync_client records it.
+inline std::optional<store_kind> store_of_market(std::string_view market) noexcept {
+    if (market == "GG") return store_kind::google_play;
+    if (market == "AS") return store_kind::app_store;
+    if (market == "ONESTORE") return store_kind::one_store;
+    return std::nullopt;
+}
+
 inline std::string encode_record(const ledger_record& r) {
     ledger_format::payload_writer w;
     const auto key = [&w](const purchase_key& k) { w.u8(static_cast<std::uint8_t>(k.store)).str(k.id); };
@@ -7649,10 +7717,13 @@ inline std::string encode_record(const ledger_record& r) {
         w.str(e.product_id).str(e.order_id).u8(static_cast<std::uint8_t>(e.kind)).i64(e.quantity).i64(e.purchase_time_ms);
         expires(e.expires_time_ms);
         w.i64(r.time_ms).str(e.credit_balance).i64(e.credit_amount).u8(r.delivered ? 1 : 0).i64(r.store_time_ms);
-        // Optional tail: the IAP server payment (both strings empty for none), then the other id.
-        if (!e.payment_seq.empty() || !e.other_id.empty())
+        // Optional tail (see ledger_format::record_type): the IAP server payment (both strings
+        // empty for none), then the other id, then flags.
+        const bool flagged = e.without_server_payment;
+        if (!e.payment_seq.empty() || !e.other_id.empty() || flagged)
             w.str(e.payment_seq).str(r.payment.access_token).u8(r.payment.state == server_state::synced ? 1 : 0);
-        if (!e.other_id.empty()) w.str(e.other_id);
+        if (!e.other_id.empty() || flagged) w.str(e.other_id);
+        if (flagged) w.u8(1);
         break;
     }
     case ledger_format::record_type::server_available: {
@@ -7664,11 +7735,16 @@ inline std::string encode_record(const ledger_record& r) {
     case ledger_format::record_type::server_attempt:
         w.str(r.payment.payment_seq).i64(r.time_ms);
         break;
+    case ledger_format::record_type::link_payment:
+        key(r.entry.key);
+        w.str(r.payment.payment_seq).str(r.payment.access_token).i64(r.time_ms);
+        break;
     case ledger_format::record_type::server_result:
         w.str(r.payment.payment_seq).u8(r.payment.state == server_state::conflict ? 2 : 1).i64(r.payment.result_code);
         w.i64(r.time_ms);
         break;
     case ledger_format::record_type::deliver:
+    case ledger_format::record_type::no_server_payment:
         key(r.entry.key);
         w.i64(r.time_ms);
         break;
@@ -7741,7 +7817,14 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
             if (in.ok() && paid && (e.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
             if (in.left() != 0) {
                 e.other_id = in.str();
-                if (in.ok() && (e.other_id.empty() || e.other_id == e.key.id || e.key.store != store_kind::one_store))
+                if (in.left() != 0) {
+                    const std::uint8_t flags = in.u8();
+                    if (flags != 1) bad = "bad consume flags";
+                    e.without_server_payment = true;
+                    if (paid) bad = "a purchase without a server payment has one";
+                }
+                if (in.ok() && (e.other_id.empty() ? !e.without_server_payment
+                                                   : e.other_id == e.key.id || e.key.store != store_kind::one_store))
                     bad = "bad other purchase id";
             } else if (in.ok() && !paid) {
                 bad = "empty server payment";
@@ -7749,6 +7832,13 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
         }
         break;
     }
+    case record_type::link_payment:
+        key(r.entry.key);
+        r.payment.payment_seq = in.str();
+        r.payment.access_token = in.str();
+        r.time_ms = in.i64();
+        if (in.ok() && (r.payment.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
+        break;
     case record_type::server_available: {
         server_payment& p = r.payment;
         p.payment_seq = in.str();
@@ -7778,6 +7868,7 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
         break;
     }
     case record_type::deliver:
+    case record_type::no_server_payment:
         key(r.entry.key);
         r.time_ms = in.i64();
         break;
@@ -7835,6 +7926,11 @@ struct ledger_state {
     /// IAP server payments by payment_seq, and the order the ledger first heard of them.
     std::map<std::string, server_payment, std::less<>> payments;
     std::vector<std::string> payment_order;
+    /// Entries (positions) given their payment by a link_payment record, in link order.
+    std::vector<std::uint32_t> links;
+    /// Bit `store` is set once the ledger knows an IAP server payment of that store: consumes of
+    /// its purchases then need a payment_seq (or to say they have none).
+    unsigned stores_with_payments = 0;
 
     ledger_state() = default;
     ledger_state(const ledger_state&) = delete;
@@ -7847,6 +7943,11 @@ struct ledger_state {
         const std::uint32_t position = index.find(entries, k.store, k.id);
         return position == entry_index::npos ? nullptr : &entries[position];
     }
+
+    bool knows_payments_of(store_kind store) const noexcept {
+        return (stores_with_payments & (1u << static_cast<unsigned>(store))) != 0;
+    }
+    void note_payment_of(store_kind store) noexcept { stores_with_payments |= 1u << static_cast<unsigned>(store); }
 
     /// The public form of a history item.
     history_event event(const history_item& h) const {
@@ -7903,6 +8004,7 @@ struct ledger_state {
                 paid->key = e.key;
                 paid->state = r.payment.state;
                 if (paid->state == server_state::synced) ++snapshot_records; // its result record
+                note_payment_of(e.key.store);
             }
             if (!e.credit_balance.empty()) {
                 // `consume` refuses a credit that overflows, so only a snapshot can get here with
@@ -7997,6 +8099,41 @@ struct ledger_state {
             p.time_ms = r.time_ms;
             payment_order.push_back(p.payment_seq);
             ++snapshot_records;
+            // A market this library does not know could be any store's.
+            if (const auto store = store_of_market(p.market)) note_payment_of(*store);
+            else stores_with_payments = ~0u;
+            return {};
+        }
+        case record_type::link_payment: {
+            const std::uint32_t position = index.find(entries, r.entry.key.store, r.entry.key.id);
+            if (position == entry_index::npos) return "link of " + r.entry.key.to_string() + ", which was never consumed";
+            ledger_entry& e = entries[position];
+            const std::string& seq = r.payment.payment_seq;
+            if (!e.payment_seq.empty()) return "purchase " + e.key.to_string() + " is linked to a second server payment";
+            auto known = payments.find(seq);
+            if (known != payments.end() && known->second.key) return "server payment " + seq + " is consumed twice";
+            if (known == payments.end()) {
+                known = payments.emplace(seq, server_payment{}).first;
+                known->second.payment_seq = seq;
+                known->second.time_ms = r.time_ms;
+                payment_order.push_back(seq);
+            }
+            server_payment& p = known->second;
+            p.access_token = std::move(r.payment.access_token);
+            p.key = e.key;
+            if (p.state == server_state::available) p.state = server_state::pending; // else settled already
+            e.payment_seq = seq;
+            e.without_server_payment = false;
+            links.push_back(position);
+            note_payment_of(e.key.store);
+            ++snapshot_records;
+            return {};
+        }
+        case record_type::no_server_payment: {
+            ledger_entry* e = find(r.entry.key);
+            if (e == nullptr) return "no server payment for " + r.entry.key.to_string() + ", which was never consumed";
+            if (!e->payment_seq.empty()) return "purchase " + e->key.to_string() + " has a server payment";
+            e->without_server_payment = true; // a snapshot folds it into the consume record
             return {};
         }
         case record_type::server_attempt:
@@ -8162,6 +8299,7 @@ inline result<replay_outcome> replay_ledger(ledger_state& s, const unsigned char
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -8229,13 +8367,31 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
     // Payments the server listed are announced just before the first consume that comes after
     // them in payment_order, so that a consume of one finds it known and the replay rebuilds
     // payment_order exactly: payments consumed here first enter it with their consume.
+    // A payment linked to an entry after its consume is linked again by a link_payment record:
+    // where the link put it in payment_order when the link created it, else after the consumes.
     std::map<std::string_view, std::size_t> order_of;
     for (std::size_t i = 0; i < s.payment_order.size(); ++i) order_of[s.payment_order[i]] = i;
+    std::set<std::uint32_t> linked_entries(s.links.begin(), s.links.end());
+    std::set<std::string_view> linked_payments;
+    for (const std::uint32_t position : s.links) linked_payments.insert(s.entries[position].payment_seq);
+    const auto link = [&](const server_payment& p, std::int64_t time_ms) {
+        ledger_record r;
+        r.type = record_type::link_payment;
+        r.entry.key = *p.key;
+        r.payment.payment_seq = p.payment_seq;
+        r.payment.access_token = p.access_token;
+        r.time_ms = time_ms;
+        return add(r);
+    };
     std::size_t announced = 0;
     const auto announce_through = [&](std::size_t last) -> result<void> {
         for (; announced < s.payment_order.size() && announced <= last; ++announced) {
             const server_payment& p = s.payments.find(s.payment_order[announced])->second;
-            if (p.market.empty()) continue;
+            if (p.market.empty()) {
+                if (linked_payments.count(p.payment_seq) == 0) continue;
+                if (auto linked = link(p, p.time_ms); !linked) return linked;
+                continue;
+            }
             ledger_record r;
             r.type = record_type::server_available;
             r.payment = p;
@@ -8245,7 +8401,9 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
         return {};
     };
     for (const history_item& h : s.history) {
-        if (h.kind == history_kind::consumed && !s.entries[h.entry].payment_seq.empty()) {
+        const bool paid_consume = h.kind == history_kind::consumed && !s.entries[h.entry].payment_seq.empty() &&
+                                  linked_entries.count(h.entry) == 0;
+        if (paid_consume) {
             if (auto done = announce_through(order_of[s.entries[h.entry].payment_seq]); !done) return std::move(done).error();
         }
         ledger_record r;
@@ -8254,7 +8412,8 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
             r.type = record_type::consume;
             r.entry = s.entries[h.entry];
             r.entry.expires_time_ms = h.expires_time_ms;
-            if (!r.entry.payment_seq.empty()) r.payment.access_token = s.payments.find(r.entry.payment_seq)->second.access_token;
+            if (paid_consume) r.payment.access_token = s.payments.find(r.entry.payment_seq)->second.access_token;
+            else r.entry.payment_seq.clear();
         } else if (h.kind == history_kind::delivered) {
             r.type = record_type::deliver;
             r.entry.key = s.entries[h.entry].key;
@@ -8269,6 +8428,11 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
         if (auto added = add(r); !added) return std::move(added).error();
     }
     if (auto done = announce_through(s.payment_order.size()); !done) return std::move(done).error();
+    for (const std::uint32_t position : s.links) {
+        const server_payment& p = s.payments.find(s.entries[position].payment_seq)->second;
+        if (p.market.empty()) continue; // linked above
+        if (auto linked = link(p, now); !linked) return std::move(linked).error();
+    }
     for (const std::string& seq : s.payment_order) {
         const server_payment& p = s.payments.find(seq)->second;
         ledger_record r;
@@ -8352,6 +8516,8 @@ inline result<void> compact_locked(ledger_state& s) {
     s.snapshot_records = fresh->snapshot_records;
     s.payments = std::move(fresh->payments);
     s.payment_order = std::move(fresh->payment_order);
+    s.links = std::move(fresh->links);
+    s.stores_with_payments = fresh->stores_with_payments;
     // The new file is in use either way; this only makes the rename itself survive power loss.
     return s.files->sync_directory_of(s.path);
 }
@@ -8364,6 +8530,17 @@ inline void maybe_compact(ledger_state& s) {
     if (slack == 0) return;
     const std::uint64_t live = s.snapshot_records + s.balances.size() + 1;
     if (s.records > live + std::max(slack, live)) (void)compact_locked(s);
+}
+
+/// Commits `r`, a record about the entry `r.entry.key`, compacts when due, and returns the entry
+/// as it is now.
+inline result<ledger_entry> commit_entry_record(ledger_state& s, ledger_record&& r, const char* what) {
+    const purchase_key key = r.entry.key;
+    if (auto committed = commit_record(s, std::move(r)); !committed) return std::move(committed).error();
+    maybe_compact(s);
+    const ledger_entry* done = s.find(key);
+    if (done == nullptr) return make_error(errc::internal_error, "purchase " + key.to_string() + " vanished after its " + what);
+    return *done;
 }
 
 struct open_file {
@@ -8534,6 +8711,9 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
     r.delivered = options.delivered;
     if (options.payment_seq.empty() != options.access_token.empty())
         return make_error(errc::malformed_input, "a server payment needs both payment_seq and access_token");
+    if (options.without_server_payment && !options.payment_seq.empty())
+        return make_error(errc::malformed_input, "a purchase consumed with a payment_seq is not without_server_payment");
+    e.without_server_payment = options.without_server_payment;
     e.payment_seq = options.payment_seq;
     r.payment.payment_seq = options.payment_seq;
     r.payment.access_token = options.access_token;
@@ -8548,6 +8728,15 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
                                                       detail::format_time_ms(before->consumed_time_ms) + " (" +
                                                       std::to_string(before->consumed_time_ms) + " ms) as " +
                                                       before->key.to_string());
+    if (e.payment_seq.empty() && !e.without_server_payment && e.kind != product_kind::subscription &&
+        s.knows_payments_of(e.key.store))
+        return make_error(errc::malformed_input,
+                          "purchase " + e.key.to_string() + " has no payment_seq, and this ledger knows IAP server payments of " +
+                              std::string(to_string(e.key.store)) +
+                              ": without it a claim of its payment would grant it again. Set consume_options::payment_seq "
+                              "and access_token from the IAP SDK's purchase result, or "
+                              "consume_options::without_server_payment = true for a purchase the IAP server never saw "
+                              "(bought outside the IAP SDK)");
     if (!e.payment_seq.empty()) {
         const auto known = s.payments.find(e.payment_seq);
         if (known != s.payments.end() && known->second.key)
@@ -8571,12 +8760,64 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
         if (it != s.balances.end() && it->second > std::numeric_limits<std::int64_t>::max() - e.credit_amount)
             return make_error(errc::malformed_input, "the credit would overflow balance " + e.credit_balance);
     }
-    const purchase_key consumed = r.entry.key;
-    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
-    detail::maybe_compact(s);
-    const ledger_entry* done = s.find(consumed);
-    if (done == nullptr) return make_error(errc::internal_error, "purchase " + consumed.to_string() + " vanished after its consume");
-    return *done;
+    return detail::commit_entry_record(s, std::move(r), "consume");
+}
+
+IAP_EMBEDDED_DECL result<ledger_entry> ledger::link_payment(const purchase_key& key, std::string_view payment_seq,
+                                                            std::string_view access_token) {
+    if (payment_seq.empty()) return make_error(errc::malformed_input, "a link needs the server payment's payment_seq");
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const ledger_entry* e = s.find(key);
+    if (e == nullptr) return make_error(errc::malformed_input, "purchase " + key.to_string() + " was never consumed");
+    if (e->payment_seq == payment_seq) return *e;
+    const std::string seq(payment_seq);
+    if (!e->payment_seq.empty())
+        return make_error(errc::malformed_input, "purchase " + e->key.to_string() + " is server payment " + e->payment_seq +
+                                                     ", not " + seq);
+    const auto known = s.payments.find(seq);
+    if (known != s.payments.end() && known->second.key)
+        return make_error(errc::already_consumed, "server payment " + seq + " was already consumed as " +
+                                                      known->second.key->to_string());
+    if (known != s.payments.end() && !known->second.market.empty() &&
+        detail::store_of_market(known->second.market) != e->key.store)
+        return make_error(errc::malformed_input, "server payment " + seq + " is listed for market " + known->second.market +
+                                                     ", not for " + std::string(to_string(e->key.store)));
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::link_payment;
+    r.entry.key = e->key;
+    r.payment.payment_seq = seq;
+    r.payment.access_token = !access_token.empty() ? std::string(access_token)
+                             : known != s.payments.end() ? known->second.access_token
+                                                         : std::string();
+    if (r.payment.access_token.empty())
+        return make_error(errc::malformed_input, "server payment " + seq + " is not listed in the ledger: a link needs its access_token");
+    r.time_ms = detail::wall_clock_ms();
+    return detail::commit_entry_record(s, std::move(r), "link");
+}
+
+IAP_EMBEDDED_DECL result<ledger_entry> ledger::mark_without_server_payment(const purchase_key& key) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const ledger_entry* e = s.find(key);
+    if (e == nullptr) return make_error(errc::malformed_input, "purchase " + key.to_string() + " was never consumed");
+    if (!e->payment_seq.empty())
+        return make_error(errc::malformed_input, "purchase " + e->key.to_string() + " is server payment " + e->payment_seq);
+    if (e->without_server_payment) return *e;
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::no_server_payment;
+    r.entry.key = e->key;
+    r.time_ms = detail::wall_clock_ms();
+    return detail::commit_entry_record(s, std::move(r), "mark");
+}
+
+IAP_EMBEDDED_DECL std::vector<ledger_entry> ledger::unlinked_consumes(store_kind store) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::vector<ledger_entry> out;
+    for (const auto& e : state_->entries)
+        if (e.key.store == store && e.payment_seq.empty() && !e.without_server_payment && e.kind != product_kind::subscription)
+            out.push_back(e);
+    return out;
 }
 
 IAP_EMBEDDED_DECL result<void> ledger::mark_delivered(const purchase_key& key) {
@@ -8631,11 +8872,7 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::record_update(const purchase& lat
     r.store_time_ms = store_time_ms;
     if (r.state == e->state && r.expires_time_ms == e->expires_time_ms && store_time_ms <= s.trusted_time_ms) return *e;
     r.time_ms = detail::wall_clock_ms();
-    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
-    detail::maybe_compact(s);
-    const ledger_entry* updated = s.find(*key);
-    if (updated == nullptr) return make_error(errc::internal_error, "purchase " + key->to_string() + " vanished after its update");
-    return *updated;
+    return detail::commit_entry_record(s, std::move(r), "update");
 }
 
 IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) {
@@ -9220,6 +9457,21 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
                                                                       : " was already consumed here" +
                                                                             (known->key ? " as " + known->key->to_string() : std::string())));
     }
+    auto m = parse_market(known->market);
+    const store_kind store = store_of(m ? *m : options_.market);
+    // A purchase of this store consumed here without its payment may be this very payment: the
+    // server cannot say, so nothing is claimed until each such entry is linked or declared.
+    const auto unlinked = ledger_->unlinked_consumes(store);
+    if (!unlinked.empty()) {
+        return make_error(errc::conflict,
+                          "server payment " + std::string(payment_seq) + " is not claimed: " +
+                              std::to_string(unlinked.size()) + " " + std::string(to_string(store)) +
+                              " purchase(s) were consumed here without a payment_seq (the first: " +
+                              unlinked.front().key.to_string() +
+                              "), and any of them may be this payment. Link each one to its payment "
+                              "(ledger::link_payment) or declare that it has none "
+                              "(ledger::mark_without_server_payment), then claim again");
+    }
     auto got = consume_on_server(payment_seq, known->access_token);
     if (!got) return std::move(got).error();
     const detail::server_envelope& e = got->envelope;
@@ -9236,9 +9488,8 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
     if (!e.successful) return detail::server_failure(e, "a consume");
     if (auto parsed = detail::parse_consume_answer(e.result); !parsed) return std::move(parsed).error();
 
-    auto m = parse_market(known->market);
     purchase p;
-    p.store = store_of(m ? *m : options_.market);
+    p.store = store;
     // The purchase is known only by its payment: its key is the payment's.
     const std::string id = "iap-payment-" + known->payment_seq;
     switch (p.store) {
@@ -9250,6 +9501,7 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
     options.payment_seq = known->payment_seq;
     options.access_token = known->access_token;
     options.server_confirmed = true;
+    options.without_server_payment = false; // it has one: the ledger would refuse the two together
     return ledger_->consume(p, options);
 }
 

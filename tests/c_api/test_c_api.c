@@ -784,6 +784,79 @@ static void test_sync(void) {
     remove(path);
 }
 
+/* A purchase consumed without its payment holds up claims of its store until it is linked; a
+ * purchase declared without one does not. */
+static void test_payment_link(const iap_verification* google, const iap_verification* one_store) {
+    char path[4096];
+    struct fake_server server;
+    iap_ledger* ledger = NULL;
+    iap_sync_options options;
+    iap_sync_client* client = NULL;
+    iap_sync_summary* summary = NULL;
+    iap_entries* entries = NULL;
+    iap_consume_options consume;
+    int requests;
+
+    memset(&server, 0, sizeof server);
+    snprintf(path, sizeof path, "%s_link.ledger", work);
+    remove(path);
+    REQUIRE(iap_ledger_open(path, NULL, &ledger) == IAP_OK);
+    REQUIRE(iap_ledger_consume(ledger, google, 0, NULL, NULL) == IAP_OK);
+    REQUIRE(iap_consume_options_init(&consume) == IAP_OK);
+    consume.without_server_payment = 1;
+    REQUIRE(iap_ledger_consume(ledger, one_store, 0, &consume, &entries) == IAP_OK);
+    CHECK(iap_entries_at(entries, 0)->without_server_payment == 1);
+    iap_entries_free(entries);
+    REQUIRE(iap_sync_options_init(&options) == IAP_OK);
+    options.app_key = "app-key-1";
+    options.user_key = "user-1";
+    REQUIRE(iap_sync_client_new(ledger, fake_send, &server, &options, &client) == IAP_OK);
+    REQUIRE(iap_sync_run(client, &summary) == IAP_OK);
+    iap_sync_summary_free(summary);
+
+    requests = server.requests;
+    CHECK(iap_sync_claim(client, "P-1", NULL, NULL) == IAP_CONFLICT);
+    CHECK(strstr(iap_last_error_message(), "google_play:some-token") != NULL);
+    CHECK(server.requests == requests); /* refused before asking the server */
+    CHECK(strcmp(iap_status_name(IAP_CONFLICT), "conflict") == 0);
+    REQUIRE(iap_ledger_unlinked_consumes(ledger, IAP_STORE_GOOGLE_PLAY, &entries) == IAP_OK);
+    REQUIRE(iap_entries_count(entries) == 1);
+    CHECK(strcmp(iap_entries_at(entries, 0)->key, "google_play:some-token") == 0);
+    iap_entries_free(entries);
+    REQUIRE(iap_ledger_unlinked_consumes(ledger, IAP_STORE_ONE_STORE, &entries) == IAP_OK);
+    CHECK(iap_entries_count(entries) == 0);
+    iap_entries_free(entries);
+    CHECK(iap_ledger_unlinked_consumes(ledger, (iap_store)9, &entries) == IAP_INVALID_ARGUMENT);
+    CHECK(entries == NULL);
+
+    /* Now that the ledger knows Google Play payments, a consume says which, or that it has none. */
+    CHECK(iap_ledger_mark_without_server_payment(ledger, "google_play:never", NULL) == IAP_MALFORMED_INPUT);
+    CHECK(iap_ledger_link_payment(ledger, "google_play:never", "P-1", NULL, NULL) == IAP_MALFORMED_INPUT);
+    CHECK(iap_ledger_link_payment(ledger, "google_play:some-token", NULL, NULL, NULL) == IAP_INVALID_ARGUMENT);
+    CHECK(iap_ledger_link_payment(NULL, "google_play:some-token", "P-1", NULL, NULL) == IAP_INVALID_ARGUMENT);
+    REQUIRE(iap_ledger_link_payment(ledger, "google_play:some-token", "P-1", NULL, &entries) == IAP_OK);
+    CHECK(strcmp(iap_entries_at(entries, 0)->payment_seq, "P-1") == 0);
+    iap_entries_free(entries);
+    CHECK(iap_ledger_mark_without_server_payment(ledger, "google_play:some-token", NULL) == IAP_MALFORMED_INPUT);
+    CHECK(iap_sync_claim(client, "P-1", NULL, NULL) == IAP_ALREADY_CONSUMED);
+    CHECK(server.requests == requests);
+    REQUIRE(iap_sync_run(client, &summary) == IAP_OK); /* pushes the linked payment's consume */
+    CHECK(iap_sync_summary_counts(summary)->pushed == 1);
+    iap_sync_summary_free(summary);
+    CHECK(server.consumed == 1);
+
+    /* A struct_size from before without_server_payment is still accepted. */
+    REQUIRE(iap_consume_options_init(&consume) == IAP_OK);
+    consume.struct_size = offsetof(iap_consume_options, without_server_payment);
+    CHECK(iap_ledger_consume(ledger, one_store, 0, &consume, NULL) == IAP_ALREADY_CONSUMED);
+    REQUIRE(iap_ledger_mark_without_server_payment(ledger, "one_store:SANDBOX3000000004564", &entries) == IAP_OK);
+    CHECK(iap_entries_at(entries, 0)->without_server_payment == 1);
+    iap_entries_free(entries);
+    iap_sync_client_free(client);
+    iap_ledger_close(ledger);
+    remove(path);
+}
+
 int main(int argc, char** argv) {
     iap_verifier* v = NULL;
     iap_verification* google;
@@ -808,6 +881,7 @@ int main(int argc, char** argv) {
     test_ledger(google, one_store, receipt);
     test_ledger_repair(google, one_store);
     test_sync();
+    test_payment_link(google, one_store);
     iap_verification_free(google);
     iap_verification_free(one_store);
     iap_verification_free(receipt);

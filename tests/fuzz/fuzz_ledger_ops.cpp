@@ -1,13 +1,18 @@
 // SPDX-License-Identifier: MIT
 //
 // Fuzzes the public ledger API with sequences of operations decoded from the input: consumes
-// (Google Play, ONE store with either or both ids, with and without an IAP server payment, with
-// credits, with product ids near the record limit), deliveries, spends, updates, store times,
-// the server records sync_client writes, compaction and reopening, on a real file. Invariants:
+// (Google Play, ONE store with either or both ids, with and without an IAP server payment or
+// declared without one, with credits, with product ids near the record limit), deliveries,
+// spends, updates, store times, the server records sync_client writes, links of consumed
+// purchases to payments and declarations that they have none, compaction and reopening, on a
+// real file. Invariants:
 // - nothing crashes, and every failure is a typed error other than internal_error (the ledger
 //   never writes a record its state refuses);
 // - nothing is granted twice: a successful consume never shares an identity (its key, its other
 //   id, its payment) with an earlier successful one;
+// - a linked payment is one nobody consumed before, and is consumed afterwards;
+// - once the ledger knows a payment of a store, no purchase of that store is consumed without
+//   a payment unless declared without one or a subscription;
 // - balances never go below zero;
 // - reopening gives the same state (history, balances, payments, undelivered purchases).
 #include "fuzz_assert.hpp"
@@ -74,7 +79,11 @@ std::string state_of(const ledger& book) {
                    (p.key ? p.key->to_string() : std::string("-")) + " " + p.market + " " + p.product_seq;
         }
     }
-    for (const auto& e : book.undelivered()) out += "\nundelivered " + e.key.to_string() + " " + e.other_id;
+    for (const auto& e : book.undelivered())
+        out += "\nundelivered " + e.key.to_string() + " " + e.other_id + " " + e.payment_seq + " " +
+               std::to_string(e.without_server_payment);
+    for (const store_kind s : {store_kind::google_play, store_kind::one_store, store_kind::app_store})
+        for (const auto& e : book.unlinked_consumes(s)) out += "\nunlinked " + e.key.to_string();
     for (const auto& e : book.entitlements(0)) out += "\nentitled " + e.key.to_string();
     return out;
 }
@@ -136,9 +145,33 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         book.emplace(std::move(*opened));
     }
     std::set<std::string> granted;
+    std::set<store_kind> with_payments; // stores the ledger knows a payment of
     input in(data, size);
     for (int step = 0; step < 64 && !in.empty(); ++step) {
         const std::uint8_t op = in.byte();
+        if (op >= 0xF0) { // the top 16 values; the others keep their meaning below
+            const purchase p = make_purchase(in);
+            const auto key = purchase_key::of(p);
+            if (!key) continue;
+            if ((op & 1) != 0) {
+                const std::uint8_t b = in.byte();
+                const std::string seq = id("P", b >> 1, 8);
+                const auto before = book->find(*key);
+                auto linked = book->link_payment(*key, seq, (b & 1) != 0 ? "token-" + seq : std::string());
+                check_error(linked);
+                if (linked) {
+                    IAP_EMBEDDED_FUZZ_ASSERT(linked->payment_seq == seq);
+                    if (before->payment_seq != seq) IAP_EMBEDDED_FUZZ_ASSERT(granted.count("payment:" + seq) == 0);
+                    granted.insert("payment:" + seq);
+                    with_payments.insert(linked->key.store);
+                }
+            } else {
+                auto marked = book->mark_without_server_payment(*key);
+                check_error(marked);
+                if (marked) IAP_EMBEDDED_FUZZ_ASSERT(marked->without_server_payment && marked->payment_seq.empty());
+            }
+            continue;
+        }
         switch (op % 12) {
         case 0:
         case 1: {
@@ -156,9 +189,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 return c;
             }();
             o.server_confirmed = (how & 0x80) != 0 && !o.payment_seq.empty();
+            o.without_server_payment = (how & 0x80) != 0 && o.payment_seq.empty();
             auto consumed = book->consume(p, o);
             check_error(consumed);
             if (consumed) {
+                if (consumed->payment_seq.empty() && !consumed->without_server_payment &&
+                    consumed->kind != product_kind::subscription)
+                    IAP_EMBEDDED_FUZZ_ASSERT(with_payments.count(consumed->key.store) == 0);
+                if (!consumed->payment_seq.empty()) with_payments.insert(consumed->key.store);
                 for (const std::string& who : identities(*consumed)) {
                     IAP_EMBEDDED_FUZZ_ASSERT(granted.count(who) == 0); // granted twice
                     granted.insert(who);
@@ -185,7 +223,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             listed.access_token = "token-" + listed.payment_seq;
             listed.market = "GG";
             listed.product_seq = "1001";
-            check_error(book->record_server_available(listed));
+            const auto recorded = book->record_server_available(listed);
+            check_error(recorded);
+            if (recorded && *recorded) with_payments.insert(store_kind::google_play);
             break;
         }
         case 7: check_error(book->record_server_attempt(id("P", in.byte(), 8))); break;

@@ -110,6 +110,10 @@ def ledger_records(purchase):
 
     token, product, order = purchase["purchaseToken"], purchase["productId"], purchase["orderId"]
     when = int(purchase["purchaseTime"])
+
+    def plain_consume(key, at):
+        return (b"\x01" + text(key) + text(product) + text(order) + b"\x02" + i64(1) + i64(when) + b"\x00" + i64(0)
+                + i64(at) + text("") + i64(0) + b"\x00" + i64(0))
     return [
         (1, b"\x01" + text(token) + text(product) + text(order) + b"\x01" + i64(1) + i64(when) + b"\x00" + i64(0)
          + i64(when + 5) + text("gems") + i64(100) + b"\x01" + i64(0)),
@@ -131,6 +135,13 @@ def ledger_records(purchase):
         (8, text("P-2") + i64(when + 15)),
         (9, text("P-2") + b"\x02" + i64(5018) + i64(when + 16)),
         (9, text("P-1") + b"\x01" + i64(0) + i64(when + 17)),
+        # Purchases consumed without a payment: one declared so in its consume (the tail's flags),
+        # one linked to a payment later (10), one declared so later (11).
+        (1, plain_consume(token + "-3", when + 18) + text("") + text("") + b"\x00" + text("") + b"\x01"),
+        (1, plain_consume(token + "-4", when + 19)),
+        (10, b"\x01" + text(token + "-4") + text("P-3") + text("tok-3") + i64(when + 20)),
+        (1, plain_consume(token + "-5", when + 21)),
+        (11, b"\x01" + text(token + "-5") + i64(when + 22)),
     ]
 
 

@@ -55,7 +55,12 @@ constexpr std::size_t mac_size = 32;
 /// (`max_server_field_bytes` in iap_server_response.hpp).
 constexpr std::uint32_t max_payload = 1u << 20;
 
-/// Record types. Values are part of the format: never renumber.
+/// Record types. Values are part of the format: never renumber. The format version stays 1 as
+/// the format grows: a new record type, or a new optional field at the end of a record's payload,
+/// is read by this library and called corrupt (unknown type, wrong length) by an older one, which
+/// therefore never misreads a newer ledger. The consume record's optional tail is: the server
+/// payment (payment_seq, access_token, confirmed; empty strings for none), then the other id
+/// (empty only when more follows), then flags (bit 0: without a server payment).
 enum class record_type : std::uint8_t {
     consume = 1,     ///< a purchase consumed (and perhaps credited, perhaps delivered)
     deliver = 2,     ///< delivery of a consumed purchase confirmed
@@ -66,6 +71,8 @@ enum class record_type : std::uint8_t {
     server_available = 7, ///< the IAP server listed a payment this device has not consumed
     server_attempt = 8,   ///< a server consume of a payment is about to be sent
     server_result = 9,    ///< the IAP server's verdict on a payment's consume
+    link_payment = 10,      ///< a consumed purchase is an IAP server payment
+    no_server_payment = 11, ///< a consumed purchase has no IAP server payment
 };
 
 /// CRC-32 (IEEE 802.3, as zlib computes it), slicing by eight bytes: replaying a large ledger

@@ -125,6 +125,14 @@ struct history_item {
     std::int64_t amount = 0;
 };
 
+/// The store of an IAP server market id ("GG", "AS", "ONESTORE"), as sync_client records it.
+inline std::optional<store_kind> store_of_market(std::string_view market) noexcept {
+    if (market == "GG") return store_kind::google_play;
+    if (market == "AS") return store_kind::app_store;
+    if (market == "ONESTORE") return store_kind::one_store;
+    return std::nullopt;
+}
+
 inline std::string encode_record(const ledger_record& r) {
     ledger_format::payload_writer w;
     const auto key = [&w](const purchase_key& k) { w.u8(static_cast<std::uint8_t>(k.store)).str(k.id); };
@@ -136,10 +144,13 @@ inline std::string encode_record(const ledger_record& r) {
         w.str(e.product_id).str(e.order_id).u8(static_cast<std::uint8_t>(e.kind)).i64(e.quantity).i64(e.purchase_time_ms);
         expires(e.expires_time_ms);
         w.i64(r.time_ms).str(e.credit_balance).i64(e.credit_amount).u8(r.delivered ? 1 : 0).i64(r.store_time_ms);
-        // Optional tail: the IAP server payment (both strings empty for none), then the other id.
-        if (!e.payment_seq.empty() || !e.other_id.empty())
+        // Optional tail (see ledger_format::record_type): the IAP server payment (both strings
+        // empty for none), then the other id, then flags.
+        const bool flagged = e.without_server_payment;
+        if (!e.payment_seq.empty() || !e.other_id.empty() || flagged)
             w.str(e.payment_seq).str(r.payment.access_token).u8(r.payment.state == server_state::synced ? 1 : 0);
-        if (!e.other_id.empty()) w.str(e.other_id);
+        if (!e.other_id.empty() || flagged) w.str(e.other_id);
+        if (flagged) w.u8(1);
         break;
     }
     case ledger_format::record_type::server_available: {
@@ -151,11 +162,16 @@ inline std::string encode_record(const ledger_record& r) {
     case ledger_format::record_type::server_attempt:
         w.str(r.payment.payment_seq).i64(r.time_ms);
         break;
+    case ledger_format::record_type::link_payment:
+        key(r.entry.key);
+        w.str(r.payment.payment_seq).str(r.payment.access_token).i64(r.time_ms);
+        break;
     case ledger_format::record_type::server_result:
         w.str(r.payment.payment_seq).u8(r.payment.state == server_state::conflict ? 2 : 1).i64(r.payment.result_code);
         w.i64(r.time_ms);
         break;
     case ledger_format::record_type::deliver:
+    case ledger_format::record_type::no_server_payment:
         key(r.entry.key);
         w.i64(r.time_ms);
         break;
@@ -228,7 +244,14 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
             if (in.ok() && paid && (e.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
             if (in.left() != 0) {
                 e.other_id = in.str();
-                if (in.ok() && (e.other_id.empty() || e.other_id == e.key.id || e.key.store != store_kind::one_store))
+                if (in.left() != 0) {
+                    const std::uint8_t flags = in.u8();
+                    if (flags != 1) bad = "bad consume flags";
+                    e.without_server_payment = true;
+                    if (paid) bad = "a purchase without a server payment has one";
+                }
+                if (in.ok() && (e.other_id.empty() ? !e.without_server_payment
+                                                   : e.other_id == e.key.id || e.key.store != store_kind::one_store))
                     bad = "bad other purchase id";
             } else if (in.ok() && !paid) {
                 bad = "empty server payment";
@@ -236,6 +259,13 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
         }
         break;
     }
+    case record_type::link_payment:
+        key(r.entry.key);
+        r.payment.payment_seq = in.str();
+        r.payment.access_token = in.str();
+        r.time_ms = in.i64();
+        if (in.ok() && (r.payment.payment_seq.empty() || r.payment.access_token.empty())) bad = "empty server payment";
+        break;
     case record_type::server_available: {
         server_payment& p = r.payment;
         p.payment_seq = in.str();
@@ -265,6 +295,7 @@ inline std::string decode_record(std::uint8_t type, const unsigned char* data, s
         break;
     }
     case record_type::deliver:
+    case record_type::no_server_payment:
         key(r.entry.key);
         r.time_ms = in.i64();
         break;
@@ -322,6 +353,11 @@ struct ledger_state {
     /// IAP server payments by payment_seq, and the order the ledger first heard of them.
     std::map<std::string, server_payment, std::less<>> payments;
     std::vector<std::string> payment_order;
+    /// Entries (positions) given their payment by a link_payment record, in link order.
+    std::vector<std::uint32_t> links;
+    /// Bit `store` is set once the ledger knows an IAP server payment of that store: consumes of
+    /// its purchases then need a payment_seq (or to say they have none).
+    unsigned stores_with_payments = 0;
 
     ledger_state() = default;
     ledger_state(const ledger_state&) = delete;
@@ -334,6 +370,11 @@ struct ledger_state {
         const std::uint32_t position = index.find(entries, k.store, k.id);
         return position == entry_index::npos ? nullptr : &entries[position];
     }
+
+    bool knows_payments_of(store_kind store) const noexcept {
+        return (stores_with_payments & (1u << static_cast<unsigned>(store))) != 0;
+    }
+    void note_payment_of(store_kind store) noexcept { stores_with_payments |= 1u << static_cast<unsigned>(store); }
 
     /// The public form of a history item.
     history_event event(const history_item& h) const {
@@ -390,6 +431,7 @@ struct ledger_state {
                 paid->key = e.key;
                 paid->state = r.payment.state;
                 if (paid->state == server_state::synced) ++snapshot_records; // its result record
+                note_payment_of(e.key.store);
             }
             if (!e.credit_balance.empty()) {
                 // `consume` refuses a credit that overflows, so only a snapshot can get here with
@@ -484,6 +526,41 @@ struct ledger_state {
             p.time_ms = r.time_ms;
             payment_order.push_back(p.payment_seq);
             ++snapshot_records;
+            // A market this library does not know could be any store's.
+            if (const auto store = store_of_market(p.market)) note_payment_of(*store);
+            else stores_with_payments = ~0u;
+            return {};
+        }
+        case record_type::link_payment: {
+            const std::uint32_t position = index.find(entries, r.entry.key.store, r.entry.key.id);
+            if (position == entry_index::npos) return "link of " + r.entry.key.to_string() + ", which was never consumed";
+            ledger_entry& e = entries[position];
+            const std::string& seq = r.payment.payment_seq;
+            if (!e.payment_seq.empty()) return "purchase " + e.key.to_string() + " is linked to a second server payment";
+            auto known = payments.find(seq);
+            if (known != payments.end() && known->second.key) return "server payment " + seq + " is consumed twice";
+            if (known == payments.end()) {
+                known = payments.emplace(seq, server_payment{}).first;
+                known->second.payment_seq = seq;
+                known->second.time_ms = r.time_ms;
+                payment_order.push_back(seq);
+            }
+            server_payment& p = known->second;
+            p.access_token = std::move(r.payment.access_token);
+            p.key = e.key;
+            if (p.state == server_state::available) p.state = server_state::pending; // else settled already
+            e.payment_seq = seq;
+            e.without_server_payment = false;
+            links.push_back(position);
+            note_payment_of(e.key.store);
+            ++snapshot_records;
+            return {};
+        }
+        case record_type::no_server_payment: {
+            ledger_entry* e = find(r.entry.key);
+            if (e == nullptr) return "no server payment for " + r.entry.key.to_string() + ", which was never consumed";
+            if (!e->payment_seq.empty()) return "purchase " + e->key.to_string() + " has a server payment";
+            e->without_server_payment = true; // a snapshot folds it into the consume record
             return {};
         }
         case record_type::server_attempt:

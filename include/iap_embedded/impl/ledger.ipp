@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdio>
 #include <map>
+#include <set>
 #include <string_view>
 #include <utility>
 
@@ -79,13 +80,31 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
     // Payments the server listed are announced just before the first consume that comes after
     // them in payment_order, so that a consume of one finds it known and the replay rebuilds
     // payment_order exactly: payments consumed here first enter it with their consume.
+    // A payment linked to an entry after its consume is linked again by a link_payment record:
+    // where the link put it in payment_order when the link created it, else after the consumes.
     std::map<std::string_view, std::size_t> order_of;
     for (std::size_t i = 0; i < s.payment_order.size(); ++i) order_of[s.payment_order[i]] = i;
+    std::set<std::uint32_t> linked_entries(s.links.begin(), s.links.end());
+    std::set<std::string_view> linked_payments;
+    for (const std::uint32_t position : s.links) linked_payments.insert(s.entries[position].payment_seq);
+    const auto link = [&](const server_payment& p, std::int64_t time_ms) {
+        ledger_record r;
+        r.type = record_type::link_payment;
+        r.entry.key = *p.key;
+        r.payment.payment_seq = p.payment_seq;
+        r.payment.access_token = p.access_token;
+        r.time_ms = time_ms;
+        return add(r);
+    };
     std::size_t announced = 0;
     const auto announce_through = [&](std::size_t last) -> result<void> {
         for (; announced < s.payment_order.size() && announced <= last; ++announced) {
             const server_payment& p = s.payments.find(s.payment_order[announced])->second;
-            if (p.market.empty()) continue;
+            if (p.market.empty()) {
+                if (linked_payments.count(p.payment_seq) == 0) continue;
+                if (auto linked = link(p, p.time_ms); !linked) return linked;
+                continue;
+            }
             ledger_record r;
             r.type = record_type::server_available;
             r.payment = p;
@@ -95,7 +114,9 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
         return {};
     };
     for (const history_item& h : s.history) {
-        if (h.kind == history_kind::consumed && !s.entries[h.entry].payment_seq.empty()) {
+        const bool paid_consume = h.kind == history_kind::consumed && !s.entries[h.entry].payment_seq.empty() &&
+                                  linked_entries.count(h.entry) == 0;
+        if (paid_consume) {
             if (auto done = announce_through(order_of[s.entries[h.entry].payment_seq]); !done) return std::move(done).error();
         }
         ledger_record r;
@@ -104,7 +125,8 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
             r.type = record_type::consume;
             r.entry = s.entries[h.entry];
             r.entry.expires_time_ms = h.expires_time_ms;
-            if (!r.entry.payment_seq.empty()) r.payment.access_token = s.payments.find(r.entry.payment_seq)->second.access_token;
+            if (paid_consume) r.payment.access_token = s.payments.find(r.entry.payment_seq)->second.access_token;
+            else r.entry.payment_seq.clear();
         } else if (h.kind == history_kind::delivered) {
             r.type = record_type::deliver;
             r.entry.key = s.entries[h.entry].key;
@@ -119,6 +141,11 @@ inline result<std::string> snapshot_bytes(ledger_state& s, std::int64_t now) {
         if (auto added = add(r); !added) return std::move(added).error();
     }
     if (auto done = announce_through(s.payment_order.size()); !done) return std::move(done).error();
+    for (const std::uint32_t position : s.links) {
+        const server_payment& p = s.payments.find(s.entries[position].payment_seq)->second;
+        if (p.market.empty()) continue; // linked above
+        if (auto linked = link(p, now); !linked) return std::move(linked).error();
+    }
     for (const std::string& seq : s.payment_order) {
         const server_payment& p = s.payments.find(seq)->second;
         ledger_record r;
@@ -202,6 +229,8 @@ inline result<void> compact_locked(ledger_state& s) {
     s.snapshot_records = fresh->snapshot_records;
     s.payments = std::move(fresh->payments);
     s.payment_order = std::move(fresh->payment_order);
+    s.links = std::move(fresh->links);
+    s.stores_with_payments = fresh->stores_with_payments;
     // The new file is in use either way; this only makes the rename itself survive power loss.
     return s.files->sync_directory_of(s.path);
 }
@@ -214,6 +243,17 @@ inline void maybe_compact(ledger_state& s) {
     if (slack == 0) return;
     const std::uint64_t live = s.snapshot_records + s.balances.size() + 1;
     if (s.records > live + std::max(slack, live)) (void)compact_locked(s);
+}
+
+/// Commits `r`, a record about the entry `r.entry.key`, compacts when due, and returns the entry
+/// as it is now.
+inline result<ledger_entry> commit_entry_record(ledger_state& s, ledger_record&& r, const char* what) {
+    const purchase_key key = r.entry.key;
+    if (auto committed = commit_record(s, std::move(r)); !committed) return std::move(committed).error();
+    maybe_compact(s);
+    const ledger_entry* done = s.find(key);
+    if (done == nullptr) return make_error(errc::internal_error, "purchase " + key.to_string() + " vanished after its " + what);
+    return *done;
 }
 
 struct open_file {
@@ -384,6 +424,9 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
     r.delivered = options.delivered;
     if (options.payment_seq.empty() != options.access_token.empty())
         return make_error(errc::malformed_input, "a server payment needs both payment_seq and access_token");
+    if (options.without_server_payment && !options.payment_seq.empty())
+        return make_error(errc::malformed_input, "a purchase consumed with a payment_seq is not without_server_payment");
+    e.without_server_payment = options.without_server_payment;
     e.payment_seq = options.payment_seq;
     r.payment.payment_seq = options.payment_seq;
     r.payment.access_token = options.access_token;
@@ -398,6 +441,15 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
                                                       detail::format_time_ms(before->consumed_time_ms) + " (" +
                                                       std::to_string(before->consumed_time_ms) + " ms) as " +
                                                       before->key.to_string());
+    if (e.payment_seq.empty() && !e.without_server_payment && e.kind != product_kind::subscription &&
+        s.knows_payments_of(e.key.store))
+        return make_error(errc::malformed_input,
+                          "purchase " + e.key.to_string() + " has no payment_seq, and this ledger knows IAP server payments of " +
+                              std::string(to_string(e.key.store)) +
+                              ": without it a claim of its payment would grant it again. Set consume_options::payment_seq "
+                              "and access_token from the IAP SDK's purchase result, or "
+                              "consume_options::without_server_payment = true for a purchase the IAP server never saw "
+                              "(bought outside the IAP SDK)");
     if (!e.payment_seq.empty()) {
         const auto known = s.payments.find(e.payment_seq);
         if (known != s.payments.end() && known->second.key)
@@ -421,12 +473,64 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::consume(const purchase& p, const 
         if (it != s.balances.end() && it->second > std::numeric_limits<std::int64_t>::max() - e.credit_amount)
             return make_error(errc::malformed_input, "the credit would overflow balance " + e.credit_balance);
     }
-    const purchase_key consumed = r.entry.key;
-    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
-    detail::maybe_compact(s);
-    const ledger_entry* done = s.find(consumed);
-    if (done == nullptr) return make_error(errc::internal_error, "purchase " + consumed.to_string() + " vanished after its consume");
-    return *done;
+    return detail::commit_entry_record(s, std::move(r), "consume");
+}
+
+IAP_EMBEDDED_DECL result<ledger_entry> ledger::link_payment(const purchase_key& key, std::string_view payment_seq,
+                                                            std::string_view access_token) {
+    if (payment_seq.empty()) return make_error(errc::malformed_input, "a link needs the server payment's payment_seq");
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const ledger_entry* e = s.find(key);
+    if (e == nullptr) return make_error(errc::malformed_input, "purchase " + key.to_string() + " was never consumed");
+    if (e->payment_seq == payment_seq) return *e;
+    const std::string seq(payment_seq);
+    if (!e->payment_seq.empty())
+        return make_error(errc::malformed_input, "purchase " + e->key.to_string() + " is server payment " + e->payment_seq +
+                                                     ", not " + seq);
+    const auto known = s.payments.find(seq);
+    if (known != s.payments.end() && known->second.key)
+        return make_error(errc::already_consumed, "server payment " + seq + " was already consumed as " +
+                                                      known->second.key->to_string());
+    if (known != s.payments.end() && !known->second.market.empty() &&
+        detail::store_of_market(known->second.market) != e->key.store)
+        return make_error(errc::malformed_input, "server payment " + seq + " is listed for market " + known->second.market +
+                                                     ", not for " + std::string(to_string(e->key.store)));
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::link_payment;
+    r.entry.key = e->key;
+    r.payment.payment_seq = seq;
+    r.payment.access_token = !access_token.empty() ? std::string(access_token)
+                             : known != s.payments.end() ? known->second.access_token
+                                                         : std::string();
+    if (r.payment.access_token.empty())
+        return make_error(errc::malformed_input, "server payment " + seq + " is not listed in the ledger: a link needs its access_token");
+    r.time_ms = detail::wall_clock_ms();
+    return detail::commit_entry_record(s, std::move(r), "link");
+}
+
+IAP_EMBEDDED_DECL result<ledger_entry> ledger::mark_without_server_payment(const purchase_key& key) {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    detail::ledger_state& s = *state_;
+    const ledger_entry* e = s.find(key);
+    if (e == nullptr) return make_error(errc::malformed_input, "purchase " + key.to_string() + " was never consumed");
+    if (!e->payment_seq.empty())
+        return make_error(errc::malformed_input, "purchase " + e->key.to_string() + " is server payment " + e->payment_seq);
+    if (e->without_server_payment) return *e;
+    detail::ledger_record r;
+    r.type = detail::ledger_format::record_type::no_server_payment;
+    r.entry.key = e->key;
+    r.time_ms = detail::wall_clock_ms();
+    return detail::commit_entry_record(s, std::move(r), "mark");
+}
+
+IAP_EMBEDDED_DECL std::vector<ledger_entry> ledger::unlinked_consumes(store_kind store) const {
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    std::vector<ledger_entry> out;
+    for (const auto& e : state_->entries)
+        if (e.key.store == store && e.payment_seq.empty() && !e.without_server_payment && e.kind != product_kind::subscription)
+            out.push_back(e);
+    return out;
 }
 
 IAP_EMBEDDED_DECL result<void> ledger::mark_delivered(const purchase_key& key) {
@@ -481,11 +585,7 @@ IAP_EMBEDDED_DECL result<ledger_entry> ledger::record_update(const purchase& lat
     r.store_time_ms = store_time_ms;
     if (r.state == e->state && r.expires_time_ms == e->expires_time_ms && store_time_ms <= s.trusted_time_ms) return *e;
     r.time_ms = detail::wall_clock_ms();
-    if (auto committed = detail::commit_record(s, std::move(r)); !committed) return std::move(committed).error();
-    detail::maybe_compact(s);
-    const ledger_entry* updated = s.find(*key);
-    if (updated == nullptr) return make_error(errc::internal_error, "purchase " + key->to_string() + " vanished after its update");
-    return *updated;
+    return detail::commit_entry_record(s, std::move(r), "update");
 }
 
 IAP_EMBEDDED_DECL result<void> ledger::observe_store_time(std::int64_t time_ms) {

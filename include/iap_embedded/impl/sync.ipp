@@ -152,6 +152,21 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
                                                                       : " was already consumed here" +
                                                                             (known->key ? " as " + known->key->to_string() : std::string())));
     }
+    auto m = parse_market(known->market);
+    const store_kind store = store_of(m ? *m : options_.market);
+    // A purchase of this store consumed here without its payment may be this very payment: the
+    // server cannot say, so nothing is claimed until each such entry is linked or declared.
+    const auto unlinked = ledger_->unlinked_consumes(store);
+    if (!unlinked.empty()) {
+        return make_error(errc::conflict,
+                          "server payment " + std::string(payment_seq) + " is not claimed: " +
+                              std::to_string(unlinked.size()) + " " + std::string(to_string(store)) +
+                              " purchase(s) were consumed here without a payment_seq (the first: " +
+                              unlinked.front().key.to_string() +
+                              "), and any of them may be this payment. Link each one to its payment "
+                              "(ledger::link_payment) or declare that it has none "
+                              "(ledger::mark_without_server_payment), then claim again");
+    }
     auto got = consume_on_server(payment_seq, known->access_token);
     if (!got) return std::move(got).error();
     const detail::server_envelope& e = got->envelope;
@@ -168,9 +183,8 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
     if (!e.successful) return detail::server_failure(e, "a consume");
     if (auto parsed = detail::parse_consume_answer(e.result); !parsed) return std::move(parsed).error();
 
-    auto m = parse_market(known->market);
     purchase p;
-    p.store = store_of(m ? *m : options_.market);
+    p.store = store;
     // The purchase is known only by its payment: its key is the payment's.
     const std::string id = "iap-payment-" + known->payment_seq;
     switch (p.store) {
@@ -182,6 +196,7 @@ IAP_EMBEDDED_DECL result<ledger_entry> sync_client::claim(std::string_view payme
     options.payment_seq = known->payment_seq;
     options.access_token = known->access_token;
     options.server_confirmed = true;
+    options.without_server_payment = false; // it has one: the ledger would refuse the two together
     return ledger_->consume(p, options);
 }
 
