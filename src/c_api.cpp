@@ -93,6 +93,17 @@ struct iap_verifier {
 
 namespace {
 
+// The value of an enum a C caller passed, read as the int it is in C. A C enum may hold any int,
+// and a C++ load of a value outside the range of its enumerators is undefined behaviour, so every
+// enum that comes from a caller is read through this before it is checked.
+template <typename Enum>
+int c_enum(const Enum& value) noexcept {
+    static_assert(std::is_enum_v<Enum> && sizeof(Enum) == sizeof(int), "C enums have the size of an int");
+    int raw = 0;
+    std::memcpy(&raw, &value, sizeof raw);
+    return raw;
+}
+
 // Thrown inside `guard` only: a failure with its status and message.
 struct failure {
     iap_status status;
@@ -163,7 +174,7 @@ void check_struct(const S* options, std::size_t end_of_required, const char* wha
 }
 
 ie::app_store_environment environment_of(iap_environment e, const char* what) {
-    switch (e) {
+    switch (c_enum(e)) {
     case IAP_ENVIRONMENT_PRODUCTION: return ie::app_store_environment::production;
     case IAP_ENVIRONMENT_SANDBOX: return ie::app_store_environment::sandbox;
     case IAP_ENVIRONMENT_XCODE: return ie::app_store_environment::xcode;
@@ -203,8 +214,9 @@ ie::app_store_receipt_options to_cpp_receipt_options(const iap_receipt_options& 
 
 ie::app_store_jws_options to_cpp_jws_options(const iap_jws_options& o) {
     ie::app_store_jws_options out;
-    if (o.kind < IAP_JWS_TRANSACTION || o.kind > IAP_JWS_NOTIFICATION) fail(IAP_INVALID_ARGUMENT, "kind is not a JWS kind");
-    out.kind = static_cast<ie::app_store_jws_kind>(o.kind);
+    const int kind = c_enum(o.kind);
+    if (kind < IAP_JWS_TRANSACTION || kind > IAP_JWS_NOTIFICATION) fail(IAP_INVALID_ARGUMENT, "kind is not a JWS kind");
+    out.kind = static_cast<ie::app_store_jws_kind>(kind);
     out.expected_bundle_id = text_or_empty(o.expected_bundle_id);
     out.expected_original_transaction_id = text_or_empty(o.expected_original_transaction_id);
     out.expected_environment = environment_of(o.expected_environment, "expected_environment");
@@ -519,9 +531,10 @@ ie::ledger_options ledger_options_of(const iap_ledger_options* options) {
         require(options->hmac_key, "options->hmac_key");
         out.hmac_key.assign(reinterpret_cast<const char*>(options->hmac_key), options->hmac_key_size);
     }
-    if (options->durability != IAP_DURABILITY_FULL && options->durability != IAP_DURABILITY_PROCESS)
+    const int durability = c_enum(options->durability);
+    if (durability != IAP_DURABILITY_FULL && durability != IAP_DURABILITY_PROCESS)
         fail(IAP_INVALID_ARGUMENT, "options->durability is not a durability");
-    out.level = options->durability == IAP_DURABILITY_PROCESS ? ie::durability::process : ie::durability::full;
+    out.level = durability == IAP_DURABILITY_PROCESS ? ie::durability::process : ie::durability::full;
     out.create = options->create != 0;
     out.compact_slack_records = options->compact_slack_records;
     return out;
@@ -532,9 +545,10 @@ ie::history_filter filter_of(const iap_history_filter* filter) {
     if (filter == nullptr) return out;
     check_struct(filter, sizeof(iap_history_filter), "filter");
     if (filter->has_store) {
-        if (filter->store < IAP_STORE_GOOGLE_PLAY || filter->store > IAP_STORE_APP_STORE)
+        const int store = c_enum(filter->store);
+        if (store < IAP_STORE_GOOGLE_PLAY || store > IAP_STORE_APP_STORE)
             fail(IAP_INVALID_ARGUMENT, "filter->store is not a store");
-        out.store = static_cast<ie::store_kind>(filter->store);
+        out.store = static_cast<ie::store_kind>(store);
     }
     out.product_id = text_or_empty(filter->product_id);
     out.from_ms = filter->from_ms;
@@ -546,9 +560,10 @@ ie::consume_options consume_options_of(const iap_consume_options* options) {
     ie::consume_options o;
     if (options == nullptr) return o;
     check_struct(options, offsetof(iap_consume_options, without_server_payment), "options");
-    if (options->kind < IAP_PRODUCT_AUTOMATIC || options->kind > IAP_PRODUCT_SUBSCRIPTION)
+    const int kind = c_enum(options->kind);
+    if (kind < IAP_PRODUCT_AUTOMATIC || kind > IAP_PRODUCT_SUBSCRIPTION)
         fail(IAP_INVALID_ARGUMENT, "options->kind is not a product kind");
-    o.kind = static_cast<ie::product_kind>(options->kind);
+    o.kind = static_cast<ie::product_kind>(kind);
     o.credit_balance = text_or_empty(options->credit_balance);
     o.credit_amount = options->credit_amount;
     o.delivered = options->delivered != 0;
@@ -579,7 +594,7 @@ void consume(iap_ledger* ledger, const iap_verification* verification, std::size
 extern "C" {
 
 IAP_API const char* iap_status_name(iap_status status) {
-    switch (status) {
+    switch (c_enum(status)) {
     case IAP_OK: return "ok";
     case IAP_OUT_OF_MEMORY: return "out_of_memory";
     case IAP_INVALID_ARGUMENT: return "invalid_argument";
@@ -587,11 +602,11 @@ IAP_API const char* iap_status_name(iap_status status) {
     default: break;
     }
     // to_string's views are of string literals: NUL-terminated.
-    return ie::to_string(static_cast<ie::errc>(status)).data();
+    return ie::to_string(static_cast<ie::errc>(c_enum(status))).data();
 }
 
 IAP_API const char* iap_status_message(iap_status status) {
-    switch (status) {
+    switch (c_enum(status)) {
     case IAP_OK: return "success";
     case IAP_OUT_OF_MEMORY: return "out of memory";
     case IAP_INVALID_ARGUMENT: return "an argument is NULL or out of range";
@@ -633,17 +648,17 @@ IAP_API const char* iap_version(void) { return IAP_EMBEDDED_VERSION_STRING; }
 IAP_API void iap_string_free(char* text) { std::free(text); }
 
 IAP_API const char* iap_store_name(iap_store store) {
-    return ie::to_string(static_cast<ie::store_kind>(store)).data();
+    return ie::to_string(static_cast<ie::store_kind>(c_enum(store))).data();
 }
 IAP_API const char* iap_purchase_state_name(iap_purchase_state state) {
-    return ie::to_string(static_cast<ie::purchase_state>(state)).data();
+    return ie::to_string(static_cast<ie::purchase_state>(c_enum(state))).data();
 }
 IAP_API const char* iap_environment_name(iap_environment environment) {
-    if (environment == IAP_ENVIRONMENT_NONE) return "";
-    return ie::to_string(static_cast<ie::app_store_environment>(environment)).data();
+    if (c_enum(environment) == IAP_ENVIRONMENT_NONE) return "";
+    return ie::to_string(static_cast<ie::app_store_environment>(c_enum(environment))).data();
 }
 IAP_API const char* iap_jws_kind_name(iap_jws_kind kind) {
-    return ie::to_string(static_cast<ie::app_store_jws_kind>(kind)).data();
+    return ie::to_string(static_cast<ie::app_store_jws_kind>(c_enum(kind))).data();
 }
 
 IAP_API iap_status iap_receipt_options_init(iap_receipt_options* options) {
@@ -894,8 +909,9 @@ IAP_API iap_status iap_ledger_unlinked_consumes(const iap_ledger* ledger, iap_st
         require(out, "out");
         *out = nullptr;
         require(ledger, "ledger");
-        if (store < IAP_STORE_GOOGLE_PLAY || store > IAP_STORE_APP_STORE) fail(IAP_INVALID_ARGUMENT, "store is not a store");
-        *out = make<iap_entries>(ledger->cpp.unlinked_consumes(static_cast<ie::store_kind>(store)));
+        const int kind = c_enum(store);
+        if (kind < IAP_STORE_GOOGLE_PLAY || kind > IAP_STORE_APP_STORE) fail(IAP_INVALID_ARGUMENT, "store is not a store");
+        *out = make<iap_entries>(ledger->cpp.unlinked_consumes(static_cast<ie::store_kind>(kind)));
     });
 }
 
@@ -1071,7 +1087,7 @@ IAP_API iap_status iap_sync_client_new(iap_ledger* ledger, iap_http_send_fn send
         o.app_key = text_or_empty(options->app_key);
         o.user_key = text_or_empty(options->user_key);
         if (o.app_key.empty() || o.user_key.empty()) fail(IAP_MALFORMED_INPUT, "app_key and user_key are required");
-        switch (options->market) {
+        switch (c_enum(options->market)) {
         case IAP_MARKET_GOOGLE_PLAY: o.market = ie::market::google_play; break;
         case IAP_MARKET_APP_STORE: o.market = ie::market::app_store; break;
         case IAP_MARKET_ONE_STORE: o.market = ie::market::one_store; break;
