@@ -118,6 +118,15 @@ thread_local std::string last_message;
     fail(static_cast<iap_status>(e.code.value()), e.message());
 }
 
+// A caller's enum whose valid values are the ints first..last, as the C++ enum `To` that mirrors
+// it; any other value fails with `message`.
+template <typename To, typename Enum>
+To enum_in_range(const Enum& value, Enum first, Enum last, const char* message) {
+    const int raw = c_enum(value);
+    if (raw < c_enum(first) || raw > c_enum(last)) fail(IAP_INVALID_ARGUMENT, message);
+    return static_cast<To>(raw);
+}
+
 template <class T>
 T take(ie::result<T>&& r) {
     if (!r) fail(r.error());
@@ -214,9 +223,8 @@ ie::app_store_receipt_options to_cpp_receipt_options(const iap_receipt_options& 
 
 ie::app_store_jws_options to_cpp_jws_options(const iap_jws_options& o) {
     ie::app_store_jws_options out;
-    const int kind = c_enum(o.kind);
-    if (kind < IAP_JWS_TRANSACTION || kind > IAP_JWS_NOTIFICATION) fail(IAP_INVALID_ARGUMENT, "kind is not a JWS kind");
-    out.kind = static_cast<ie::app_store_jws_kind>(kind);
+    out.kind = enum_in_range<ie::app_store_jws_kind>(o.kind, IAP_JWS_TRANSACTION, IAP_JWS_NOTIFICATION,
+                                                     "kind is not a JWS kind");
     out.expected_bundle_id = text_or_empty(o.expected_bundle_id);
     out.expected_original_transaction_id = text_or_empty(o.expected_original_transaction_id);
     out.expected_environment = environment_of(o.expected_environment, "expected_environment");
@@ -545,10 +553,8 @@ ie::history_filter filter_of(const iap_history_filter* filter) {
     if (filter == nullptr) return out;
     check_struct(filter, sizeof(iap_history_filter), "filter");
     if (filter->has_store) {
-        const int store = c_enum(filter->store);
-        if (store < IAP_STORE_GOOGLE_PLAY || store > IAP_STORE_APP_STORE)
-            fail(IAP_INVALID_ARGUMENT, "filter->store is not a store");
-        out.store = static_cast<ie::store_kind>(store);
+        out.store = enum_in_range<ie::store_kind>(filter->store, IAP_STORE_GOOGLE_PLAY, IAP_STORE_APP_STORE,
+                                                  "filter->store is not a store");
     }
     out.product_id = text_or_empty(filter->product_id);
     out.from_ms = filter->from_ms;
@@ -560,10 +566,8 @@ ie::consume_options consume_options_of(const iap_consume_options* options) {
     ie::consume_options o;
     if (options == nullptr) return o;
     check_struct(options, offsetof(iap_consume_options, without_server_payment), "options");
-    const int kind = c_enum(options->kind);
-    if (kind < IAP_PRODUCT_AUTOMATIC || kind > IAP_PRODUCT_SUBSCRIPTION)
-        fail(IAP_INVALID_ARGUMENT, "options->kind is not a product kind");
-    o.kind = static_cast<ie::product_kind>(kind);
+    o.kind = enum_in_range<ie::product_kind>(options->kind, IAP_PRODUCT_AUTOMATIC, IAP_PRODUCT_SUBSCRIPTION,
+                                             "options->kind is not a product kind");
     o.credit_balance = text_or_empty(options->credit_balance);
     o.credit_amount = options->credit_amount;
     o.delivered = options->delivered != 0;
@@ -654,8 +658,9 @@ IAP_API const char* iap_purchase_state_name(iap_purchase_state state) {
     return ie::to_string(static_cast<ie::purchase_state>(c_enum(state))).data();
 }
 IAP_API const char* iap_environment_name(iap_environment environment) {
-    if (c_enum(environment) == IAP_ENVIRONMENT_NONE) return "";
-    return ie::to_string(static_cast<ie::app_store_environment>(c_enum(environment))).data();
+    const int value = c_enum(environment);
+    if (value == IAP_ENVIRONMENT_NONE) return "";
+    return ie::to_string(static_cast<ie::app_store_environment>(value)).data();
 }
 IAP_API const char* iap_jws_kind_name(iap_jws_kind kind) {
     return ie::to_string(static_cast<ie::app_store_jws_kind>(c_enum(kind))).data();
@@ -909,9 +914,9 @@ IAP_API iap_status iap_ledger_unlinked_consumes(const iap_ledger* ledger, iap_st
         require(out, "out");
         *out = nullptr;
         require(ledger, "ledger");
-        const int kind = c_enum(store);
-        if (kind < IAP_STORE_GOOGLE_PLAY || kind > IAP_STORE_APP_STORE) fail(IAP_INVALID_ARGUMENT, "store is not a store");
-        *out = make<iap_entries>(ledger->cpp.unlinked_consumes(static_cast<ie::store_kind>(kind)));
+        const auto kind =
+            enum_in_range<ie::store_kind>(store, IAP_STORE_GOOGLE_PLAY, IAP_STORE_APP_STORE, "store is not a store");
+        *out = make<iap_entries>(ledger->cpp.unlinked_consumes(kind));
     });
 }
 
